@@ -1,0 +1,5 @@
+"""LabelHub: self-hosted labeling operations."""
+
+from labelhub.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,40 @@
+"""API shapes for invitations."""
+
+from rest_framework import serializers
+
+from labelhub.accounts.models import Invitation
+from labelhub.core.api import StrictSerializer
+from labelhub.workspaces.models import Role
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(source="effective_status")
+    invited_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "status", "invited_by", "created_at", "expires_at"]
+
+    def get_invited_by(self, obj: Invitation) -> str | None:
+        return obj.invited_by.email if obj.invited_by else None
+
+
+class InvitationCreateSerializer(StrictSerializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationCreatedSerializer(InvitationSerializer):
+    accept_url = serializers.SerializerMethodField()
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "accept_url"]
+
+    def get_accept_url(self, obj: Invitation) -> str:
+        return self.context["accept_url"]
+
+
+class InvitationAcceptSerializer(StrictSerializer):
+    token = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    password = serializers.CharField(max_length=128, required=False, write_only=True)

@@ -1,0 +1,92 @@
+"""The workspace-scoped API base. Every API view inherits it; a test walks the URLconf.
+
+The base resolves the workspace from the authenticated context (the session's current
+workspace; API keys arrive with the access app), rejects non-members with 404, checks
+the view's ``required_permissions`` through ``can``, and filters every queryset by
+workspace. Subclasses customise through hooks (``scope_queryset``) and may not override
+the methods that enforce this: ``__init_subclass__`` refuses them at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+
+from labelhub.access.authz import can
+from labelhub.access.permissions import Permission
+from labelhub.core.errors import NotFound, PermissionDenied
+from labelhub.core.ids import parse_id
+from labelhub.workspaces.models import Workspace
+from labelhub.workspaces.selectors import current_workspace_for
+
+_SEALED = ("initial", "get_queryset", "get_object", "check_permissions", "dispatch")
+
+
+class WorkspaceScopedView(GenericAPIView):
+    """Base of every API view: workspace from context, 404 across workspaces, one check."""
+
+    #: permission needed per HTTP method; ``None`` means "any member".
+    required_permissions: ClassVar[dict[str, Permission | None]] = {}
+    #: views about the user rather than a workspace (me, my workspaces) set this.
+    workspace_optional: ClassVar[bool] = False
+    #: field path from the model to its workspace.
+    workspace_field: ClassVar[str] = "workspace"
+    lookup_url_kwarg = "id"
+
+    workspace: Workspace | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        overridden = [name for name in _SEALED if name in cls.__dict__]
+        if overridden:
+            raise TypeError(
+                f"{cls.__name__} overrides {', '.join(overridden)}; use the scope_queryset/"
+                "get_object_from hooks so workspace scoping cannot be bypassed"
+            )
+
+    def initial(self, request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication, IsAuthenticated, throttles
+        self.workspace = current_workspace_for(request)
+        if self.workspace is None and not self.workspace_optional:
+            raise NotFound("You are not a member of any workspace.")
+        if self.workspace is not None:
+            permission = self.required_permissions.get(request.method, Permission.VIEW_WORKSPACE)
+            if request.method == "OPTIONS":
+                permission = Permission.VIEW_WORKSPACE
+            if permission is not None and not can(request.user, permission, self.workspace):
+                raise PermissionDenied()
+
+    # --- hooks -----------------------------------------------------------------------------
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        """Refine the already workspace-filtered queryset (select_related, filters)."""
+        return queryset
+
+    # --- sealed ----------------------------------------------------------------------------
+    def get_queryset(self) -> QuerySet:
+        if self.queryset is None:
+            raise TypeError(f"{type(self).__name__} has no queryset to scope")
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no request
+            return self.queryset.none()
+        qs = self.queryset.all().filter(**{self.workspace_field: self.workspace})
+        return self.scope_queryset(qs)
+
+    def get_object(self):
+        pk = parse_id(self.kwargs.get(self.lookup_url_kwarg))
+        obj = self.filter_queryset(self.get_queryset()).filter(pk=pk).first() if pk else None
+        if obj is None:
+            raise NotFound()
+        return obj
+
+
+class StrictSerializer(serializers.Serializer):
+    """Serializer that refuses unknown fields instead of silently ignoring them."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)

@@ -1,0 +1,83 @@
+"""The live websocket: one per browser tab, joined to the user's groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from labelhub.core import live
+
+CLOSE_UNAUTHENTICATED = 4401
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Authenticated socket: joins ``user.<id>``; subscribes to other groups on request.
+
+    Client messages: ``{"type": "subscribe", "group": "workspace.<id>"}`` and
+    ``{"type": "unsubscribe", ...}``; ``{"type": "ping"}`` answers ``pong``.
+    Server messages: ``{"type": "hello"}``, ``{"type": "subscribed", "group"}``,
+    ``{"type": "error", "code", "message"}`` and events ``{"type": "event", "event": {...}}``.
+    """
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.groups_joined: set[str] = set()
+        await self.accept()
+        await self._join(live.user_group(user.pk))
+        await self.send_json({"type": "hello", "user": str(user.pk)})
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", set()):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif kind in {"subscribe", "unsubscribe"}:
+            group = content.get("group")
+            if not isinstance(group, str) or not await self._may_join(group):
+                # Same answer for a missing and a forbidden group: isolation holds here too.
+                await self.send_json(
+                    {
+                        "type": "error",
+                        "code": "not_found",
+                        "message": "No such group.",
+                        "group": group,
+                    }
+                )
+                return
+            if kind == "subscribe":
+                await self._join(group)
+                await self.send_json({"type": "subscribed", "group": group})
+            else:
+                await self.channel_layer.group_discard(group, self.channel_name)
+                self.groups_joined.discard(group)
+                await self.send_json({"type": "unsubscribed", "group": group})
+        else:
+            await self.send_json(
+                {"type": "error", "code": "invalid", "message": "Unknown message."}
+            )
+
+    async def decode_json(self, text_data: str) -> Any:
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        await self.send_json({"type": "event", "event": message["event"]})
+
+    async def _join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.add(group)
+
+    @database_sync_to_async
+    def _may_join(self, group: str) -> bool:
+        return live.may_subscribe(self.user, group)

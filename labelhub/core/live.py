@@ -1,0 +1,59 @@
+"""Live events: group names and the one way services send them (after commit)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def user_group(user_id: Any) -> str:
+    """Group every socket of one user joins."""
+    return f"user.{user_id}"
+
+
+def workspace_group(workspace_id: Any) -> str:
+    """Group for events everyone in a workspace may see."""
+    return f"workspace.{workspace_id}"
+
+
+def send_event_now(event: dict[str, Any], recipients: Iterable[str]) -> None:
+    """Push an event to groups immediately; delivery is at-most-once."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in recipients:
+        try:
+            async_to_sync(layer.group_send)(group, {"type": "live.event", "event": event})
+        except Exception:  # noqa: BLE001 - a lost live event must never fail the write
+            logger.warning(
+                "live event %s to %s not delivered", event.get("type"), group, exc_info=True
+            )
+
+
+def send_event_on_commit(event: dict[str, Any], recipients: Iterable[str]) -> None:
+    """Push an event once the surrounding transaction commits (never on rollback)."""
+    groups = list(recipients)
+    transaction.on_commit(lambda: send_event_now(event, groups))
+
+
+def may_subscribe(user: Any, group: str) -> bool:
+    """Decide whether a user's socket may join a group (the websocket's authorization)."""
+    from labelhub.access.authz import can
+    from labelhub.access.permissions import Permission
+    from labelhub.core.ids import parse_id
+    from labelhub.workspaces.models import Workspace
+
+    kind, _, raw_id = group.partition(".")
+    if kind == "user":
+        return str(user.pk) == raw_id
+    if kind == "workspace":
+        ws = Workspace.objects.filter(pk=parse_id(raw_id)).first()
+        return ws is not None and can(user, Permission.VIEW_WORKSPACE, ws)
+    return False

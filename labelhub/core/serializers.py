@@ -1,0 +1,20 @@
+"""API shapes for the audit log."""
+
+from rest_framework import serializers
+
+from labelhub.core.models import AuditLogEntry
+
+
+class AuditLogEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    target = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditLogEntry
+        fields = ["id", "created_at", "actor", "verb", "target", "before", "after", "ip_address"]
+
+    def get_actor(self, obj: AuditLogEntry) -> dict:
+        return {"id": str(obj.actor_id) if obj.actor_id else None, "label": obj.actor_label}
+
+    def get_target(self, obj: AuditLogEntry) -> dict:
+        return {"type": obj.target_type, "id": obj.target_id, "label": obj.target_label}

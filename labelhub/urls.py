@@ -1,0 +1,21 @@
+"""Root URLconf: console pages, API, schema, health."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from labelhub.core import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", include((("labelhub.api_urls"), "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("accounts/", include(("labelhub.accounts.urls", "accounts"), namespace="accounts")),
+    path("", include(("labelhub.workspaces.urls", "console"), namespace="console")),
+]
+
+handler400 = "labelhub.core.views.bad_request"
+handler403 = "labelhub.core.views.permission_denied"
+handler404 = "labelhub.core.views.page_not_found"
+handler500 = "labelhub.core.views.server_error"

@@ -1,0 +1,183 @@
+"""API views: me, my workspaces, current workspace, members, tenant workspaces."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from labelhub.access.permissions import Permission
+from labelhub.core.api import WorkspaceScopedView
+from labelhub.core.errors import NotFound
+from labelhub.workspaces import selectors, services
+from labelhub.workspaces.models import Membership, Tenant, Workspace
+from labelhub.workspaces.serializers import (
+    MemberSerializer,
+    MeSerializer,
+    MeUpdateSerializer,
+    MemberUpdateSerializer,
+    MyWorkspaceSerializer,
+    SwitchWorkspaceSerializer,
+    WorkspaceCreateSerializer,
+    WorkspaceSerializer,
+)
+
+
+def _me_payload(request, workspace: Workspace | None) -> dict:
+    user = request.user
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "name": user.name,
+        "is_tenant_admin": selectors.tenants_administered(user=user).exists(),
+        "current_workspace": (
+            {"id": str(workspace.pk), "name": workspace.name} if workspace else None
+        ),
+    }
+
+
+class MeView(WorkspaceScopedView):
+    """The signed-in user."""
+
+    workspace_optional = True
+    required_permissions = {"GET": None, "PATCH": None}
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        return Response(MeSerializer(_me_payload(request, self.workspace)).data)
+
+    @extend_schema(request=MeUpdateSerializer, responses=MeSerializer)
+    def patch(self, request):
+        from labelhub.accounts.services import user_update_profile
+
+        data = MeUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user_update_profile(user=request.user, name=data.validated_data["name"])
+        return Response(MeSerializer(_me_payload(request, self.workspace)).data)
+
+
+class MyWorkspacesView(WorkspaceScopedView):
+    """Workspaces the signed-in user can enter, with the role held in each."""
+
+    workspace_optional = True
+    required_permissions = {"GET": None}
+    pagination_class = None
+
+    @extend_schema(responses=MyWorkspaceSerializer(many=True))
+    def get(self, request):
+        workspaces = list(selectors.workspaces_for_user(user=request.user))
+        roles = dict(
+            Membership.objects.filter(user=request.user).values_list("workspace_id", "role")
+        )
+        tenants = {t.pk: t for t in Tenant.objects.filter(workspaces__in=workspaces)}
+        for w in workspaces:
+            w.tenant = tenants[w.tenant_id]
+        ctx = {"roles": roles, "current": self.workspace}
+        return Response({"results": MyWorkspaceSerializer(workspaces, many=True, context=ctx).data})
+
+
+class CurrentWorkspaceSwitchView(WorkspaceScopedView):
+    """Switch the session's current workspace."""
+
+    workspace_optional = True
+    required_permissions = {"POST": None}
+
+    @extend_schema(request=SwitchWorkspaceSerializer, responses=WorkspaceSerializer)
+    def post(self, request):
+        data = SwitchWorkspaceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        workspace = services.workspace_switch(
+            session=request.session,
+            user=request.user,
+            workspace_id=data.validated_data["workspace"],
+        )
+        return Response(WorkspaceSerializer(workspace).data)
+
+
+class WorkspaceDetailView(WorkspaceScopedView):
+    """The current workspace."""
+
+    @extend_schema(responses=WorkspaceSerializer)
+    def get(self, request):
+        return Response(WorkspaceSerializer(self.workspace).data)
+
+
+class MemberListView(WorkspaceScopedView):
+    """Members of the current workspace."""
+
+    queryset = Membership.objects.all()
+    serializer_class = MemberSerializer
+
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("user")
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MemberSerializer(page, many=True).data)
+
+
+class MemberDetailView(WorkspaceScopedView):
+    """One member: read, change role, remove."""
+
+    queryset = Membership.objects.all()
+    serializer_class = MemberSerializer
+    required_permissions = {
+        "GET": Permission.VIEW_WORKSPACE,
+        "PATCH": Permission.MANAGE_MEMBERS,
+        "DELETE": Permission.MANAGE_MEMBERS,
+    }
+
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("user")
+
+    def get(self, request, id):
+        return Response(MemberSerializer(self.get_object()).data)
+
+    @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
+    def patch(self, request, id):
+        membership = self.get_object()
+        data = MemberUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        m = services.membership_change_role(
+            workspace=self.workspace,
+            actor=request.user,
+            membership=membership,
+            role=data.validated_data["role"],
+        )
+        return Response(MemberSerializer(m).data)
+
+    def delete(self, request, id):
+        services.membership_remove(
+            workspace=self.workspace, actor=request.user, membership=self.get_object()
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TenantWorkspacesView(WorkspaceScopedView):
+    """Tenant admins: list and create the workspaces of their tenants."""
+
+    workspace_optional = True
+    required_permissions = {"GET": None, "POST": None}
+    pagination_class = None
+
+    @extend_schema(responses=WorkspaceSerializer(many=True))
+    def get(self, request):
+        qs = Workspace.objects.filter(tenant__in=selectors.tenants_administered(user=request.user))
+        return Response(
+            {"results": WorkspaceSerializer(qs.select_related("tenant"), many=True).data}
+        )
+
+    @extend_schema(request=WorkspaceCreateSerializer, responses=WorkspaceSerializer)
+    def post(self, request):
+        data = WorkspaceCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tenants = selectors.tenants_administered(user=request.user)
+        wanted = data.validated_data.get("tenant")
+        tenant = tenants.filter(pk=wanted).first() if wanted else tenants.first()
+        if tenant is None:
+            raise NotFound("Tenant not found.")
+        workspace = services.workspace_create(
+            tenant=tenant, actor=request.user, name=data.validated_data["name"]
+        )
+        return Response(WorkspaceSerializer(workspace).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,27 @@
+"""Live-event payloads about workspaces and memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labelhub.workspaces.models import Membership, Workspace
+
+
+def role_changed(*, workspace: Workspace, membership: Membership) -> dict[str, Any]:
+    """Tell a member their role changed."""
+    label = membership.get_role_display()
+    return {
+        "type": "membership.role_changed",
+        "workspace": str(workspace.pk),
+        "role": membership.role,
+        "message": f"Your role in {workspace.name} is now {label}.",
+    }
+
+
+def membership_removed(*, workspace: Workspace) -> dict[str, Any]:
+    """Tell a former member they were removed."""
+    return {
+        "type": "membership.removed",
+        "workspace": str(workspace.pk),
+        "message": f"You were removed from {workspace.name}.",
+    }

@@ -1,0 +1,189 @@
+"""Every write to tenants, workspaces and memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from labelhub.access.authz import can
+from labelhub.access.permissions import Permission
+from labelhub.core.audit import audit_record
+from labelhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from labelhub.core.live import send_event_on_commit, user_group
+from labelhub.workspaces import events
+from labelhub.workspaces.models import Membership, Role, Tenant, TenantAdmin, Workspace
+from labelhub.workspaces.selectors import admin_count, is_tenant_admin
+
+
+def _clean_name(name: Any, *, field: str = "name", max_length: int = 120) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationFailed("This field is required.", field=field)
+    name = " ".join(name.split())
+    if len(name) > max_length:
+        raise ValidationFailed(f"At most {max_length} characters.", field=field)
+    return name
+
+
+def tenant_create(*, name: str, workspace_name: str, admin: Any) -> tuple[Tenant, Workspace]:
+    """Create a tenant, its first workspace, and make ``admin`` tenant admin and workspace Admin."""
+    name = _clean_name(name)
+    workspace_name = _clean_name(workspace_name, field="workspace")
+    with transaction.atomic():
+        if Tenant.objects.filter(name__iexact=name).exists():
+            raise Conflict("A tenant with this name already exists.", details={"name": ["taken"]})
+        tenant = Tenant.objects.create(name=name)
+        TenantAdmin.objects.create(tenant=tenant, user=admin)
+        workspace = _workspace_insert(tenant=tenant, name=workspace_name, actor=admin)
+        audit_record(
+            workspace=workspace,
+            actor=admin,
+            verb="tenant.created",
+            target=tenant,
+            after={"name": tenant.name, "tenant_admin": admin.email},
+        )
+    return tenant, workspace
+
+
+def _workspace_insert(*, tenant: Tenant, name: str, actor: Any) -> Workspace:
+    if Workspace.objects.filter(tenant=tenant, name__iexact=name).exists():
+        raise Conflict(
+            "A workspace with this name already exists in the tenant.",
+            details={"name": ["A workspace with this name already exists in the tenant."]},
+        )
+    workspace = Workspace.objects.create(tenant=tenant, name=name)
+    Membership.objects.create(workspace=workspace, user=actor, role=Role.ADMIN)
+    audit_record(
+        workspace=workspace,
+        actor=actor,
+        verb="workspace.created",
+        target=workspace,
+        after={"name": name, "tenant": tenant.name},
+    )
+    return workspace
+
+
+def workspace_create(*, tenant: Tenant, actor: Any, name: str) -> Workspace:
+    """Create a workspace in a tenant the actor administers; the actor becomes its Admin."""
+    name = _clean_name(name)
+    if not is_tenant_admin(user=actor, tenant_id=tenant.pk):
+        raise NotFound("Tenant not found.")
+    try:
+        with transaction.atomic():
+            return _workspace_insert(tenant=tenant, name=name, actor=actor)
+    except IntegrityError as exc:  # a concurrent create with the same name won the race
+        raise Conflict(
+            "A workspace with this name already exists in the tenant.",
+            details={"name": ["A workspace with this name already exists in the tenant."]},
+        ) from exc
+
+
+def _require(actor: Any, permission: Permission, workspace: Workspace) -> None:
+    if not can(actor, permission, workspace):
+        raise PermissionDenied()
+
+
+def _parse_role(role: Any, field: str = "role") -> str:
+    if role not in Role.values:
+        raise ValidationFailed(
+            f"Unknown role {role!r}; choose one of: {', '.join(Role.values)}.", field=field
+        )
+    return role
+
+
+def membership_change_role(
+    *, workspace: Workspace, actor: Any, membership: Membership, role: str
+) -> Membership:
+    """Change a member's role; the last Admin cannot be demoted."""
+    _require(actor, Permission.MANAGE_MEMBERS, workspace)
+    role = _parse_role(role)
+    with transaction.atomic():
+        m = Membership.objects.select_for_update().get(pk=membership.pk, workspace=workspace)
+        before = m.role
+        if before == role:
+            return m
+        if before == Role.ADMIN and _admins_locked(workspace) <= 1:
+            raise Conflict(
+                "The workspace must keep at least one Admin.",
+                details={"role": ["The workspace must keep at least one Admin."]},
+            )
+        m.role = role
+        m.save(update_fields=["role"])
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            verb="member.role_changed",
+            target=m.user,
+            target_type="membership",
+            before={"role": before},
+            after={"role": role},
+        )
+        send_event_on_commit(
+            events.role_changed(workspace=workspace, membership=m), [user_group(m.user_id)]
+        )
+    return m
+
+
+def _admins_locked(workspace: Workspace) -> int:
+    """Count admins while holding row locks, so two concurrent demotions cannot both pass."""
+    return len(
+        list(
+            Membership.objects.select_for_update()
+            .filter(workspace=workspace, role=Role.ADMIN)
+            .values_list("pk", flat=True)
+        )
+    )
+
+
+def membership_remove(*, workspace: Workspace, actor: Any, membership: Membership) -> None:
+    """Remove a member from the workspace; the last Admin cannot be removed."""
+    _require(actor, Permission.MANAGE_MEMBERS, workspace)
+    with transaction.atomic():
+        m = (
+            Membership.objects.select_for_update()
+            .select_related("user")
+            .get(pk=membership.pk, workspace=workspace)
+        )
+        if m.role == Role.ADMIN and _admins_locked(workspace) <= 1:
+            raise Conflict("The workspace must keep at least one Admin.")
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            verb="member.removed",
+            target=m.user,
+            target_type="membership",
+            before={"email": m.user.email, "role": m.role},
+        )
+        user_id = m.user_id
+        m.delete()
+        send_event_on_commit(events.membership_removed(workspace=workspace), [user_group(user_id)])
+
+
+def membership_add(*, workspace: Workspace, user: Any, role: str, actor: Any) -> Membership:
+    """Add a user to a workspace (used by invitation acceptance and seeding)."""
+    role = _parse_role(role)
+    with transaction.atomic():
+        if Membership.objects.filter(workspace=workspace, user=user).exists():
+            raise Conflict(
+                "This user is already a member of the workspace.",
+                details={"email": ["This user is already a member of the workspace."]},
+            )
+        m = Membership.objects.create(workspace=workspace, user=user, role=role)
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            verb="member.added",
+            target=user,
+            target_type="membership",
+            after={"email": user.email, "role": role},
+        )
+    return m
+
+
+def workspace_switch(*, session: Any, user: Any, workspace_id: Any) -> Workspace:
+    """Make a workspace the session's current one; non-members get NotFound."""
+    from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY, access_workspace
+
+    workspace = access_workspace(user=user, id=workspace_id)
+    session[SESSION_WORKSPACE_KEY] = str(workspace.pk)
+    return workspace

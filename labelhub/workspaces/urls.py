@@ -1,0 +1,17 @@
+"""Console URLs (the root of the site)."""
+
+from django.urls import path
+
+from labelhub.accounts import views as account_views
+from labelhub.workspaces import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("setup/", account_views.setup, name="setup"),
+    path("invitations/<str:token>/", account_views.accept_invitation, name="accept-invitation"),
+    path("workspace/switch/", views.SwitchWorkspaceView.as_view(), name="switch-workspace"),
+    path("members/", views.MembersView.as_view(), name="members"),
+    path("invitations/", views.InvitationsView.as_view(), name="invitations"),
+    path("audit-log/", views.AuditLogView.as_view(), name="audit-log"),
+    path("tenant/workspaces/", views.TenantWorkspacesView.as_view(), name="tenant-workspaces"),
+]

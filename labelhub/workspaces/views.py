@@ -1,0 +1,268 @@
+"""Console pages: home, workspace switcher, members, invitations, audit log, tenant admin."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+
+from labelhub.access.authz import can, workspace_role
+from labelhub.access.permissions import Permission
+from labelhub.accounts import services as account_services
+from labelhub.accounts.api import accept_url
+from labelhub.accounts.forms import InviteForm
+from labelhub.accounts.models import Invitation
+from labelhub.core.errors import ApplicationError
+from labelhub.core.models import AuditLogEntry
+from labelhub.core.views import ConsoleView, apply_error_to_form, flash_error
+from labelhub.workspaces import selectors, services
+from labelhub.workspaces.forms import AuditFilterForm, RoleForm, TenantInviteForm, WorkspaceForm
+from labelhub.workspaces.models import Role, Tenant, Workspace
+
+
+def home(request):
+    """Landing page: setup on first run, sign-in when anonymous, else the workspace overview."""
+    if not Tenant.objects.exists():
+        return redirect("console:setup")
+    if not request.user.is_authenticated:
+        return redirect("accounts:sign-in")
+    return HomeView.as_view()(request)
+
+
+class HomeView(ConsoleView, View):
+    def get(self, request):
+        ws = self.workspace
+        ctx = {
+            "member_count": selectors.member_list(workspace=ws).count(),
+            "admin_count": selectors.admin_count(workspace=ws),
+            "pending_invitations": Invitation.objects.filter(
+                workspace=ws, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
+            ).count(),
+            "role": Role(workspace_role(request.user, ws)).label,
+        }
+        return render(request, "console/home.html", ctx)
+
+
+class SwitchWorkspaceView(ConsoleView, View):
+    """Header switcher: POST a workspace id."""
+
+    def post(self, request):
+        try:
+            ws = services.workspace_switch(
+                session=request.session,
+                user=request.user,
+                workspace_id=request.POST.get("workspace"),
+            )
+        except ApplicationError as exc:
+            flash_error(request, exc)
+            return redirect("console:home")
+        messages.info(request, f"Now working in {ws.name}.")
+        nxt = request.POST.get("next") or "/"
+        if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+            nxt = "/"
+        return HttpResponseRedirect(nxt)
+
+
+class MembersView(ConsoleView, View):
+    """Members list; admins invite, change roles, remove."""
+
+    required_permission = Permission.VIEW_WORKSPACE
+
+    def get(self, request, invite_form=None):
+        can_manage = can(request.user, Permission.MANAGE_MEMBERS, self.workspace)
+        members = selectors.member_list(workspace=self.workspace)
+        page = Paginator(members, 50).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "console/members.html",
+            {
+                "page": page,
+                "can_manage": can_manage,
+                "invite_form": invite_form or InviteForm(),
+                "roles": Role.choices,
+            },
+        )
+
+    def post(self, request):
+        action = request.POST.get("action")
+        if action == "invite":
+            form = InviteForm(request.POST)
+            if not form.is_valid():
+                return self.get(request, invite_form=form)
+            try:
+                _, token = account_services.invitation_create(
+                    workspace=self.workspace, actor=request.user, **form.cleaned_data
+                )
+            except ApplicationError as exc:
+                apply_error_to_form(form, exc)
+                return self.get(request, invite_form=form)
+            messages.success(
+                request,
+                f"Invitation sent to {form.cleaned_data['email']}. Link: {accept_url(token)}",
+            )
+            return redirect("console:members")
+        try:
+            membership = selectors.access_membership(
+                workspace=self.workspace, id=request.POST.get("membership")
+            )
+            if action == "role":
+                form = RoleForm(request.POST)
+                if not form.is_valid():
+                    messages.error(request, "Choose a valid role.")
+                    return redirect("console:members")
+                services.membership_change_role(
+                    workspace=self.workspace,
+                    actor=request.user,
+                    membership=membership,
+                    role=form.cleaned_data["role"],
+                )
+                messages.success(
+                    request,
+                    f"{membership.user.email} is now {Role(form.cleaned_data['role']).label}.",
+                )
+            elif action == "remove":
+                services.membership_remove(
+                    workspace=self.workspace, actor=request.user, membership=membership
+                )
+                messages.success(request, f"{membership.user.email} was removed.")
+            else:
+                messages.error(request, "Unknown action.")
+        except ApplicationError as exc:
+            flash_error(request, exc)
+        return redirect("console:members")
+
+
+class InvitationsView(ConsoleView, View):
+    """Invitations of the workspace; revoke pending ones."""
+
+    required_permission = Permission.MANAGE_MEMBERS
+
+    def get(self, request):
+        qs = Invitation.objects.filter(workspace=self.workspace).select_related("invited_by")
+        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        return render(request, "console/invitations.html", {"page": page})
+
+    def post(self, request):
+        from labelhub.core.ids import parse_id
+
+        inv = Invitation.objects.filter(
+            workspace=self.workspace, pk=parse_id(request.POST.get("invitation"))
+        ).first()
+        if inv is None:
+            messages.error(request, "Invitation not found.")
+            return redirect("console:invitations")
+        try:
+            account_services.invitation_revoke(
+                workspace=self.workspace, actor=request.user, invitation=inv
+            )
+            messages.success(request, f"Invitation to {inv.email} revoked.")
+        except ApplicationError as exc:
+            flash_error(request, exc)
+        return redirect("console:invitations")
+
+
+class AuditLogView(ConsoleView, View):
+    """Audit log with filters by actor, verb and dates."""
+
+    required_permission = Permission.VIEW_AUDIT_LOG
+
+    def get(self, request):
+        members = selectors.member_list(workspace=self.workspace)
+        form = AuditFilterForm(request.GET or None)
+        form.fields["actor"].widget.choices = [("", "Anyone")] + [
+            (str(m.user_id), m.user.email) for m in members
+        ]
+        qs = AuditLogEntry.objects.filter(workspace=self.workspace)
+        if form.is_valid():
+            d = form.cleaned_data
+            if d["actor"]:
+                qs = qs.filter(actor_id=d["actor"])
+            if d["verb"]:
+                qs = qs.filter(verb=d["verb"])
+            if d["since"]:
+                qs = qs.filter(created_at__gte=_day_start(d["since"]))
+            if d["until"]:
+                qs = qs.filter(created_at__lt=_day_start(d["until"]) + timedelta(days=1))
+        verbs = (
+            AuditLogEntry.objects.filter(workspace=self.workspace)
+            .order_by("verb")
+            .values_list("verb", flat=True)
+            .distinct()
+        )
+        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        return render(
+            request, "console/audit_log.html", {"page": page, "form": form, "verbs": list(verbs)}
+        )
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+class TenantWorkspacesView(ConsoleView, View):
+    """Tenant admins: workspaces of the tenant; create one; invite into any."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.tenants = list(selectors.tenants_administered(user=request.user))
+            if not self.tenants:
+                from labelhub.core.views import permission_denied
+
+                return permission_denied(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def _workspaces(self):
+        return Workspace.objects.filter(tenant__in=self.tenants).select_related("tenant")
+
+    def get(self, request, form=None, invite_form=None):
+        workspaces = self._workspaces()
+        return render(
+            request,
+            "console/tenant_workspaces.html",
+            {
+                "tenants": self.tenants,
+                "workspaces": workspaces,
+                "form": form or WorkspaceForm(),
+                "invite_form": invite_form or TenantInviteForm(workspaces=workspaces),
+            },
+        )
+
+    def post(self, request):
+        if request.POST.get("action") == "invite":
+            workspaces = self._workspaces()
+            form = TenantInviteForm(request.POST, workspaces=workspaces)
+            if not form.is_valid():
+                return self.get(request, invite_form=form)
+            ws = workspaces.get(pk=form.cleaned_data["workspace"])
+            try:
+                _, token = account_services.invitation_create(
+                    workspace=ws,
+                    actor=request.user,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                )
+            except ApplicationError as exc:
+                apply_error_to_form(form, exc)
+                return self.get(request, invite_form=form)
+            messages.success(
+                request, f"Invitation to {ws.name} sent to {form.cleaned_data['email']}."
+            )
+            return redirect("console:tenant-workspaces")
+        form = WorkspaceForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, form=form)
+        try:
+            ws = services.workspace_create(
+                tenant=self.tenants[0], actor=request.user, name=form.cleaned_data["name"]
+            )
+        except ApplicationError as exc:
+            apply_error_to_form(form, exc)
+            return self.get(request, form=form)
+        messages.success(request, f"Workspace {ws.name} created.")
+        return redirect("console:tenant-workspaces")

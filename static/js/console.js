@@ -1,0 +1,62 @@
+// Console progressive enhancement: workspace switcher, confirmations, live events.
+(function () {
+  "use strict";
+
+  function showMessage(text, kind) {
+    var box = document.getElementById("messages");
+    if (!box) return;
+    var div = document.createElement("div");
+    div.className = "message message-" + (kind || "live");
+    div.setAttribute("data-live", "1");
+    div.textContent = text;
+    box.appendChild(div);
+  }
+
+  function enhanceForms() {
+    document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+  }
+
+  // Live socket: reconnects with backoff; delivery is at-most-once, so pages that show
+  // state refetch after a reconnect (none needs to yet).
+  function connectLive() {
+    var indicator = document.getElementById("live-indicator");
+    if (!indicator || !window.WebSocket) return;
+    var delay = 1000;
+    function open() {
+      var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+      var socket = new WebSocket(scheme + window.location.host + indicator.getAttribute("data-ws-url"));
+      socket.onopen = function () { delay = 1000; };
+      socket.onmessage = function (msg) {
+        var data;
+        try { data = JSON.parse(msg.data); } catch (e) { return; }
+        if (data.type === "hello") {
+          indicator.className = "live live-on";
+          indicator.textContent = "Live";
+        } else if (data.type === "event" && data.event) {
+          if (data.event.message) showMessage(data.event.message, "live");
+          document.dispatchEvent(new CustomEvent("labelhub:event", { detail: data.event }));
+        }
+      };
+      socket.onclose = function () {
+        indicator.className = "live live-off";
+        indicator.textContent = "Offline";
+        setTimeout(open, delay);
+        delay = Math.min(delay * 2, 30000);
+      };
+      window.labelhubSocket = socket;
+    }
+    open();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    enhanceForms();
+    connectLive();
+  });
+})();
