@@ -39,6 +39,7 @@ class InvitationListView(WorkspaceScopedView):
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("invited_by")
 
+    @extend_schema(operation_id="invitations_list", responses=InvitationSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(InvitationSerializer(page, many=True).data)
@@ -61,9 +62,11 @@ class InvitationDetailView(WorkspaceScopedView):
     serializer_class = InvitationSerializer
     required_permissions = {"GET": Permission.MANAGE_MEMBERS, "DELETE": Permission.MANAGE_MEMBERS}
 
+    @extend_schema(responses=InvitationSerializer)
     def get(self, request, id):
         return Response(InvitationSerializer(self.get_object()).data)
 
+    @extend_schema(responses=InvitationSerializer)
     def delete(self, request, id):
         inv = services.invitation_revoke(
             workspace=self.workspace, actor=request.user, invitation=self.get_object()

@@ -27,6 +27,10 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str):
+        """Look users up case-insensitively: e-mails are stored normalised."""
+        return self.get(email=normalize_email(username or ""))
+
     def create_superuser(self, email: str, password: str | None = None, **extra):
         """Create a Django superuser (operators only; the console never needs one)."""
         extra.update(is_staff=True, is_superuser=True)

@@ -66,10 +66,10 @@ class WorkspaceScopedView(GenericAPIView):
 
     # --- sealed ----------------------------------------------------------------------------
     def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no request
+            return self.queryset.none() if self.queryset is not None else Workspace.objects.none()
         if self.queryset is None:
             raise TypeError(f"{type(self).__name__} has no queryset to scope")
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no request
-            return self.queryset.none()
         qs = self.queryset.all().filter(**{self.workspace_field: self.workspace})
         return self.scope_queryset(qs)
 

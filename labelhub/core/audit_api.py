@@ -1,5 +1,7 @@
 """API view: the workspace's audit log."""
 
+from drf_spectacular.utils import extend_schema
+
 from labelhub.access.permissions import Permission
 from labelhub.core.api import WorkspaceScopedView
 from labelhub.core.filters import AuditLogFilter
@@ -15,6 +17,7 @@ class AuditLogListView(WorkspaceScopedView):
     filterset_class = AuditLogFilter
     required_permissions = {"GET": Permission.VIEW_AUDIT_LOG}
 
+    @extend_schema(operation_id="audit_log_list", responses=AuditLogEntrySerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(AuditLogEntrySerializer(page, many=True).data)

@@ -1,5 +1,6 @@
 """Authentication classes for the API."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication
 
 
@@ -8,3 +9,13 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Session realm="api"'
+
+
+class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Describe session auth in the OpenAPI schema (cookie + CSRF header)."""
+
+    target_class = "labelhub.core.authentication.SessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}

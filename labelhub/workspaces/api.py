@@ -112,6 +112,7 @@ class MemberListView(WorkspaceScopedView):
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("user")
 
+    @extend_schema(operation_id="members_list", responses=MemberSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MemberSerializer(page, many=True).data)
@@ -131,6 +132,7 @@ class MemberDetailView(WorkspaceScopedView):
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("user")
 
+    @extend_schema(responses=MemberSerializer)
     def get(self, request, id):
         return Response(MemberSerializer(self.get_object()).data)
 
@@ -147,6 +149,7 @@ class MemberDetailView(WorkspaceScopedView):
         )
         return Response(MemberSerializer(m).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, id):
         services.membership_remove(
             workspace=self.workspace, actor=request.user, membership=self.get_object()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from labelhub.core.errors import NotFound
 from labelhub.core.ids import parse_id
@@ -30,11 +30,10 @@ def workspaces_for_user(*, user: Any) -> QuerySet[Workspace]:
     """Workspaces the user can enter: memberships plus every workspace of tenants it runs."""
     if not getattr(user, "is_authenticated", False):
         return Workspace.objects.none()
-    return (
-        Workspace.objects.filter(memberships__user=user)
-        .union(Workspace.objects.filter(tenant__admin_links__user=user))
-        .order_by("name")
-    )
+    return Workspace.objects.filter(
+        Q(pk__in=Membership.objects.filter(user=user).values("workspace_id"))
+        | Q(tenant_id__in=TenantAdmin.objects.filter(user=user).values("tenant_id"))
+    ).order_by("name")
 
 
 def access_workspace(*, user: Any, id: Any) -> Workspace:

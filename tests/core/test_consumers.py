@@ -1,0 +1,131 @@
+"""The live websocket: authentication, group refusal, delivery after commit only."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+
+from labelhub.core.consumers import LiveConsumer
+from labelhub.core.live import send_event_on_commit, user_group, workspace_group
+from labelhub.workspaces import services
+from labelhub.workspaces.models import Membership, Role
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _connect(user):
+    communicator = WebsocketCommunicator(LiveConsumer.as_asgi(), "/ws/live/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+async def test_anonymous_is_rejected():
+    communicator, connected, code = await _connect(AnonymousUser())
+    assert (connected, code) == (False, 4401)
+
+
+async def test_member_gets_hello_and_may_join_own_workspace(workspace, labeler):
+    communicator, connected, _ = await _connect(labeler)
+    assert connected
+    assert await communicator.receive_json_from() == {"type": "hello", "user": str(labeler.pk)}
+    await communicator.send_json_to({"type": "subscribe", "group": workspace_group(workspace.pk)})
+    assert await communicator.receive_json_from() == {"type": "subscribed", "group": f"workspace.{workspace.pk}"}
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("group_of", ["other_workspace", "other_user", "made_up", "garbage"])
+async def test_join_of_foreign_group_is_refused(group_of, labeler, other_workspace, other_admin):
+    group = {
+        "other_workspace": workspace_group(other_workspace.pk),
+        "other_user": user_group(other_admin.pk),
+        "made_up": "project.123",
+        "garbage": 42,
+    }[group_of]
+    communicator, _, _ = await _connect(labeler)
+    await communicator.receive_json_from()
+    await communicator.send_json_to({"type": "subscribe", "group": group})
+    assert await communicator.receive_json_from() == {
+        "type": "error",
+        "code": "not_found",
+        "message": "No such group.",
+        "group": group,
+    }
+    # Refused joins really did not join: an event to that group does not arrive.
+    if isinstance(group, str):
+        await sync_to_async(_send_now)({"type": "secret"}, [group])
+        assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_malformed_message_gets_error(labeler):
+    communicator, _, _ = await _connect(labeler)
+    await communicator.receive_json_from()
+    await communicator.send_to(text_data="{not json")
+    assert (await communicator.receive_json_from())["code"] == "invalid"
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from() == {"type": "pong"}
+    await communicator.disconnect()
+
+
+def _send_now(event, groups):
+    from labelhub.core.live import send_event_now
+
+    send_event_now(event, groups)
+
+
+@database_sync_to_async
+def _change_role(workspace, admin, labeler, *, rollback):
+    m = Membership.objects.get(user=labeler, workspace=workspace)
+    try:
+        with transaction.atomic():
+            services.membership_change_role(workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER)
+            if rollback:
+                raise RuntimeError("abort")
+    except RuntimeError:
+        pass
+
+
+async def test_role_change_event_delivered_after_commit_not_on_rollback(workspace, admin, labeler):
+    communicator, _, _ = await _connect(labeler)
+    await communicator.receive_json_from()
+    await _change_role(workspace, admin, labeler, rollback=True)
+    assert await communicator.receive_nothing(timeout=0.3)
+    await _change_role(workspace, admin, labeler, rollback=False)
+    assert await communicator.receive_json_from(timeout=3) == {
+        "type": "event",
+        "event": {
+            "type": "membership.role_changed",
+            "workspace": str(workspace.pk),
+            "role": "reviewer",
+            "message": "Your role in Alpha is now Reviewer.",
+        },
+    }
+    await communicator.disconnect()
+
+
+async def test_send_event_on_commit_outside_transaction_sends_at_once(labeler):
+    communicator, _, _ = await _connect(labeler)
+    await communicator.receive_json_from()
+    await database_sync_to_async(send_event_on_commit)({"type": "x", "n": 1}, [user_group(labeler.pk)])
+    assert await communicator.receive_json_from(timeout=3) == {"type": "event", "event": {"type": "x", "n": 1}}
+    await communicator.disconnect()
+
+
+async def test_full_asgi_stack_uses_session_cookie(client, labeler):
+    """Through the real ASGI application: session cookie + allowed Origin authenticate."""
+    from labelhub.asgi import application
+
+    await sync_to_async(client.force_login)(labeler)
+    cookie = client.cookies["sessionid"].value
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/live/",
+        headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://testserver"), (b"host", b"testserver")],
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    assert (await communicator.receive_json_from())["type"] == "hello"
+    await communicator.disconnect()
