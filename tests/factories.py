@@ -13,7 +13,9 @@ _seq = itertools.count(1)
 
 def make_user(email: str | None = None, name: str = "", password: str = PASSWORD) -> User:
     """Create an active user."""
-    return User.objects.create_user(email=email or f"user{next(_seq)}@example.com", password=password, name=name)
+    return User.objects.create_user(
+        email=email or f"user{next(_seq)}@example.com", password=password, name=name
+    )
 
 
 def make_workspace(name: str | None = None, tenant: Tenant | None = None) -> Workspace:
@@ -23,7 +25,9 @@ def make_workspace(name: str | None = None, tenant: Tenant | None = None) -> Wor
     return Workspace.objects.create(tenant=tenant, name=name or f"Workspace {n}")
 
 
-def make_member(workspace: Workspace, role: str = Role.LABELER, user: User | None = None, **kw) -> User:
+def make_member(
+    workspace: Workspace, role: str = Role.LABELER, user: User | None = None, **kw
+) -> User:
     """Create a user who is a member of the workspace with the role."""
     user = user or make_user(**kw)
     Membership.objects.create(workspace=workspace, user=user, role=role)

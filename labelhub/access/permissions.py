@@ -9,12 +9,12 @@ from __future__ import annotations
 import enum
 
 
-class Scope(str, enum.Enum):
+class Scope(enum.StrEnum):
     WORKSPACE = "workspace"
     PROJECT = "project"
 
 
-class Permission(str, enum.Enum):
+class Permission(enum.StrEnum):
     """Every permission LabelHub checks."""
 
     def __new__(cls, codename: str, scope: Scope, label: str, description: str):

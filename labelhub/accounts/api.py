@@ -20,8 +20,8 @@ from labelhub.accounts.serializers import (
     InvitationSerializer,
 )
 from labelhub.core.api import WorkspaceScopedView
-from labelhub.workspaces.serializers import MemberSerializer
 from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY
+from labelhub.workspaces.serializers import MemberSerializer
 
 
 def accept_url(token: str) -> str:

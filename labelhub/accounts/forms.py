@@ -44,5 +44,5 @@ class SetupForm(AcceptInvitationForm):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(label="E-mail")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.LABELER)

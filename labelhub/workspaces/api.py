@@ -14,9 +14,9 @@ from labelhub.workspaces import selectors, services
 from labelhub.workspaces.models import Membership, Tenant, Workspace
 from labelhub.workspaces.serializers import (
     MemberSerializer,
+    MemberUpdateSerializer,
     MeSerializer,
     MeUpdateSerializer,
-    MemberUpdateSerializer,
     MyWorkspaceSerializer,
     SwitchWorkspaceSerializer,
     WorkspaceCreateSerializer,

@@ -15,7 +15,7 @@ class WorkspaceForm(forms.Form):
 
 class TenantInviteForm(forms.Form):
     workspace = forms.ChoiceField(label="Workspace")
-    email = forms.EmailField()
+    email = forms.EmailField(label="E-mail")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.LABELER)
 
     def __init__(self, *args, workspaces=(), **kwargs):

@@ -13,7 +13,7 @@ from labelhub.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from labelhub.core.live import send_event_on_commit, user_group
 from labelhub.workspaces import events
 from labelhub.workspaces.models import Membership, Role, Tenant, TenantAdmin, Workspace
-from labelhub.workspaces.selectors import admin_count, is_tenant_admin
+from labelhub.workspaces.selectors import is_tenant_admin
 
 
 def _clean_name(name: Any, *, field: str = "name", max_length: int = 120) -> str:

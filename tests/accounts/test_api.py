@@ -25,7 +25,10 @@ def test_create_list_revoke(admin_client, django_capture_on_commit_callbacks):
     assert r.status_code == 201
     body = r.json()
     assert (body["email"], body["role"], body["status"], body["invited_by"]) == (
-        "new@alpha.test", "reviewer", "pending", "admin@alpha.test"
+        "new@alpha.test",
+        "reviewer",
+        "pending",
+        "admin@alpha.test",
     )
     token = body["accept_url"].rsplit("/", 2)[-2]
     assert body["accept_url"] == f"http://127.0.0.1:8000/invitations/{token}/"
@@ -58,7 +61,9 @@ def test_duplicate_and_existing_member_are_409(admin_client, labeler):
     assert _create(admin_client).status_code == 201
     dup = _create(admin_client)
     assert dup.status_code == 409
-    assert dup.json()["error"]["details"] == {"email": ["A pending invitation for this e-mail already exists."]}
+    assert dup.json()["error"]["details"] == {
+        "email": ["A pending invitation for this e-mail already exists."]
+    }
     member = _create(admin_client, email="labeler@alpha.test")
     assert member.status_code == 409
     assert Invitation.objects.count() == 1
@@ -72,25 +77,40 @@ def test_accept_anonymous_creates_account_and_signs_in():
     admin = make_member(ws, Role.ADMIN)
     _, token = invitation_create(workspace=ws, actor=admin, email="fresh@x.test", role="labeler")
     client = APIClient()
-    r = client.post("/api/v1/invitations/accept/", {"token": token, "name": "Fresh", "password": PASSWORD}, format="json")
+    r = client.post(
+        "/api/v1/invitations/accept/",
+        {"token": token, "name": "Fresh", "password": PASSWORD},
+        format="json",
+    )
     assert r.status_code == 201 and r.json()["role"] == "labeler"
-    assert client.get("/api/v1/me/").json()["current_workspace"] == {"id": str(ws.pk), "name": "Gamma"}
-    again = APIClient().post("/api/v1/invitations/accept/", {"token": token, "password": PASSWORD}, format="json")
+    assert client.get("/api/v1/me/").json()["current_workspace"] == {
+        "id": str(ws.pk),
+        "name": "Gamma",
+    }
+    again = APIClient().post(
+        "/api/v1/invitations/accept/", {"token": token, "password": PASSWORD}, format="json"
+    )
     assert again.status_code == 409
     assert User.objects.filter(email="fresh@x.test").count() == 1
 
 
 def test_accept_with_bad_token_or_weak_password(admin_client):
-    r = APIClient().post("/api/v1/invitations/accept/", {"token": "nope", "password": PASSWORD}, format="json")
+    r = APIClient().post(
+        "/api/v1/invitations/accept/", {"token": "nope", "password": PASSWORD}, format="json"
+    )
     assert r.status_code == 404
     token = _create(admin_client).json()["accept_url"].rsplit("/", 2)[-2]
-    weak = APIClient().post("/api/v1/invitations/accept/", {"token": token, "password": "abc"}, format="json")
+    weak = APIClient().post(
+        "/api/v1/invitations/accept/", {"token": token, "password": "abc"}, format="json"
+    )
     assert weak.status_code == 400
     assert "password" in weak.json()["error"]["details"]
     assert not User.objects.filter(email="new@alpha.test").exists()
 
 
-def test_invitations_of_other_workspace_are_404(admin_client, api_client_for, other_admin, other_workspace):
+def test_invitations_of_other_workspace_are_404(
+    admin_client, api_client_for, other_admin, other_workspace
+):
     foreign = _create(api_client_for(other_admin, other_workspace), email="z@beta.test").json()
     assert admin_client.get(f"/api/v1/invitations/{foreign['id']}/").status_code == 404
     assert admin_client.delete(f"/api/v1/invitations/{foreign['id']}/").status_code == 404
@@ -108,7 +128,9 @@ def test_invitations_of_other_workspace_are_404(admin_client, api_client_for, ot
     ],
 )
 @pytest.mark.parametrize("who", [0, 1, 2, 3], ids=["anonymous", "non-member", "labeler", "admin"])
-def test_permission_matrix(method, url, expected, who, workspace, admin, api_client_for, admin_client):
+def test_permission_matrix(
+    method, url, expected, who, workspace, admin, api_client_for, admin_client
+):
     inv_id = _create(admin_client, email="existing@alpha.test").json()["id"]
     clients = [
         APIClient(),
@@ -116,9 +138,14 @@ def test_permission_matrix(method, url, expected, who, workspace, admin, api_cli
         api_client_for(make_member(workspace, Role.LABELER), workspace),
         admin_client,
     ]
-    state = lambda: (Invitation.objects.count(), list(Invitation.objects.values_list("status", flat=True)))  # noqa: E731
+
+    def state():
+        return Invitation.objects.count(), list(Invitation.objects.values_list("status", flat=True))
+
     before = state()
-    r = getattr(clients[who], method)(url.format(inv=inv_id), {"email": "n@alpha.test", "role": "labeler"}, format="json")
+    r = getattr(clients[who], method)(
+        url.format(inv=inv_id), {"email": "n@alpha.test", "role": "labeler"}, format="json"
+    )
     assert r.status_code == expected[who]
     if r.status_code >= 400:
         assert state() == before
@@ -137,7 +164,11 @@ def test_audit_log_lists_and_filters(admin_client, admin, workspace, labeler):
     changed = rows[1]
     assert changed["actor"] == {"id": str(admin.pk), "label": "admin@alpha.test"}
     assert changed["target"]["label"] == "labeler@alpha.test"
-    assert (changed["before"], changed["after"], changed["ip_address"]) == ({"role": "labeler"}, {"role": "reviewer"}, "127.0.0.1")
+    assert (changed["before"], changed["after"], changed["ip_address"]) == (
+        {"role": "labeler"},
+        {"role": "reviewer"},
+        "127.0.0.1",
+    )
     by_verb = admin_client.get("/api/v1/audit-log/?verb=member.role_changed").json()["results"]
     assert [r["verb"] for r in by_verb] == ["member.role_changed"]
     assert admin_client.get(f"/api/v1/audit-log/?actor={other.pk}").json()["results"] == []
@@ -152,7 +183,9 @@ def test_audit_log_bad_filter_is_400(admin_client):
     assert sorted(r.json()["error"]["details"]) == ["actor", "since"]
 
 
-def test_audit_log_never_shows_other_workspace(admin_client, api_client_for, other_admin, other_workspace):
+def test_audit_log_never_shows_other_workspace(
+    admin_client, api_client_for, other_admin, other_workspace
+):
     _create(api_client_for(other_admin, other_workspace), email="z@beta.test")
     assert AuditLogEntry.objects.filter(workspace=other_workspace).count() == 1
     assert admin_client.get("/api/v1/audit-log/").json()["results"] == []

@@ -19,7 +19,9 @@ from tests.factories import PASSWORD, make_member, make_tenant_admin, make_user
 def invite(workspace, admin, django_capture_on_commit_callbacks):
     def make(email="new@alpha.test", role=Role.REVIEWER):
         with django_capture_on_commit_callbacks(execute=True):
-            return services.invitation_create(workspace=workspace, actor=admin, email=email, role=role)
+            return services.invitation_create(
+                workspace=workspace, actor=admin, email=email, role=role
+            )
 
     return make
 
@@ -45,7 +47,9 @@ class TestInvitationCreate:
         invite()
         with pytest.raises(Conflict) as exc:
             invite(email="NEW@alpha.test")
-        assert exc.value.details == {"email": ["A pending invitation for this e-mail already exists."]}
+        assert exc.value.details == {
+            "email": ["A pending invitation for this e-mail already exists."]
+        }
         assert Invitation.objects.count() == 1
         assert len(mail.outbox) == 1
 
@@ -57,14 +61,20 @@ class TestInvitationCreate:
 
     def test_expired_pending_invitation_does_not_block_a_new_one(self, invite):
         old, _ = invite()
-        Invitation.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+        Invitation.objects.filter(pk=old.pk).update(
+            expires_at=timezone.now() - timedelta(minutes=1)
+        )
         new, _ = invite()
         old.refresh_from_db()
         assert (old.status, new.status) == ("expired", "pending")
 
     @pytest.mark.parametrize(
         ("email", "role", "field"),
-        [("not-an-email", Role.LABELER, "email"), ("", Role.LABELER, "email"), ("x@y.test", "god", "role")],
+        [
+            ("not-an-email", Role.LABELER, "email"),
+            ("", Role.LABELER, "email"),
+            ("x@y.test", "god", "role"),
+        ],
     )
     def test_bad_input_is_field_error(self, workspace, admin, email, role, field):
         with pytest.raises(ValidationFailed) as exc:
@@ -74,12 +84,16 @@ class TestInvitationCreate:
 
     def test_labeler_cannot_invite(self, workspace, labeler):
         with pytest.raises(PermissionDenied):
-            services.invitation_create(workspace=workspace, actor=labeler, email="x@y.test", role=Role.ADMIN)
+            services.invitation_create(
+                workspace=workspace, actor=labeler, email="x@y.test", role=Role.ADMIN
+            )
         assert Invitation.objects.count() == 0
 
     def test_tenant_admin_invites_into_any_workspace_of_tenant(self, workspace):
         boss = make_tenant_admin(workspace.tenant)
-        inv, _ = services.invitation_create(workspace=workspace, actor=boss, email="x@y.test", role=Role.LABELER)
+        inv, _ = services.invitation_create(
+            workspace=workspace, actor=boss, email="x@y.test", role=Role.LABELER
+        )
         assert inv.workspace == workspace
 
 
@@ -87,13 +101,19 @@ class TestInvitationCreate:
 class TestInvitationAccept:
     def test_new_person_creates_account_and_joins(self, workspace, invite):
         inv, token = invite()
-        user, membership = services.invitation_accept(token=token, name="Nia New", password=PASSWORD)
+        user, membership = services.invitation_accept(
+            token=token, name="Nia New", password=PASSWORD
+        )
         assert (user.email, user.name) == ("new@alpha.test", "Nia New")
         assert user.check_password(PASSWORD)
         assert (membership.workspace, membership.role) == (workspace, "reviewer")
         inv.refresh_from_db()
         assert (inv.status, inv.accepted_by) == ("accepted", user)
-        assert list(AuditLogEntry.objects.filter(actor=user).values_list("verb", flat=True).order_by("created_at")) == [
+        assert list(
+            AuditLogEntry.objects.filter(actor=user)
+            .values_list("verb", flat=True)
+            .order_by("created_at")
+        ) == [
             "member.added",
             "invitation.accepted",
         ]
@@ -115,7 +135,9 @@ class TestInvitationAccept:
 
     def test_expired_token_is_refused(self, invite):
         inv, token = invite()
-        Invitation.objects.filter(pk=inv.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        Invitation.objects.filter(pk=inv.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
         with pytest.raises(Conflict) as exc:
             services.invitation_accept(token=token, password=PASSWORD)
         assert exc.value.message == "This invitation has been expired and can no longer be used."
@@ -149,7 +171,10 @@ class TestInvitationAccept:
         _, token = invite()
         with pytest.raises(ValidationFailed) as exc:
             services.invitation_accept(token=token, password="123")
-        assert "This password is too short. It must contain at least 8 characters." in exc.value.details["password"]
+        assert (
+            "This password is too short. It must contain at least 8 characters."
+            in exc.value.details["password"]
+        )
         assert not User.objects.filter(email="new@alpha.test").exists()
         assert Invitation.objects.get().status == "pending"
 
@@ -184,6 +209,8 @@ class TestRevokeAndExpire:
 
         inv, token = invite()
         services.invitation_revoke(workspace=workspace, actor=admin, invitation=inv)
-        result = send_invitation_email_task.delay(workspace_id=str(workspace.pk), invitation_id=str(inv.pk), token=token)
+        result = send_invitation_email_task.delay(
+            workspace_id=str(workspace.pk), invitation_id=str(inv.pk), token=token
+        )
         assert result.get() is False
         assert len(mail.outbox) == 1  # only the original invitation mail

@@ -64,10 +64,14 @@ def test_password_reset_by_email(admin):
     r = client.post("/accounts/password-reset/", {"email": "admin@alpha.test"})
     assert r.url == "/accounts/password-reset/sent/"
     assert len(mail.outbox) == 1 and mail.outbox[0].subject == "Reset your LabelHub password"
-    link = re.search(r"http://testserver(/accounts/password-reset/\S+/)", mail.outbox[0].body).group(1)
+    link = re.search(
+        r"http://testserver(/accounts/password-reset/\S+/)", mail.outbox[0].body
+    ).group(1)
     r = client.get(link, follow=True)
     form_url = r.redirect_chain[-1][0]
-    r = client.post(form_url, {"new_password1": "brand-new-pass-42", "new_password2": "brand-new-pass-42"})
+    r = client.post(
+        form_url, {"new_password1": "brand-new-pass-42", "new_password2": "brand-new-pass-42"}
+    )
     assert r.url == "/accounts/password-reset/complete/"
     admin.refresh_from_db()
     assert admin.check_password("brand-new-pass-42")
@@ -88,13 +92,23 @@ def test_profile_changes_name_and_password(admin):
     assert admin.name == "Ada"
     r = client.post(
         "/accounts/profile/",
-        {"action": "password", "old_password": PASSWORD, "new_password1": "1234", "new_password2": "1234"},
+        {
+            "action": "password",
+            "old_password": PASSWORD,
+            "new_password1": "1234",
+            "new_password2": "1234",
+        },
     )
     html = r.content.decode()
     assert "This password is too short." in html and 'class="field-error"' in html
     r = client.post(
         "/accounts/profile/",
-        {"action": "password", "old_password": PASSWORD, "new_password1": "another-good-pw-7", "new_password2": "another-good-pw-7"},
+        {
+            "action": "password",
+            "old_password": PASSWORD,
+            "new_password1": "another-good-pw-7",
+            "new_password2": "another-good-pw-7",
+        },
     )
     assert r.status_code == 302
     admin.refresh_from_db()
@@ -106,13 +120,23 @@ def test_first_run_setup_page_creates_tenant_and_signs_in(db):
     client = Client()
     assert client.get("/").url == "/setup/"
     assert client.get("/accounts/sign-in/").url == "/setup/"
-    bad = client.post("/setup/", {"tenant": "", "workspace": "W", "email": "x", "password1": "a", "password2": "b"})
+    bad = client.post(
+        "/setup/",
+        {"tenant": "", "workspace": "W", "email": "x", "password1": "a", "password2": "b"},
+    )
     html = bad.content.decode()
     assert "This field is required." in html and "Enter a valid email address." in html
     assert Tenant.objects.count() == 0
     r = client.post(
         "/setup/",
-        {"tenant": "Acme", "workspace": "Images", "email": "boss@acme.test", "name": "Boss", "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "tenant": "Acme",
+            "workspace": "Images",
+            "email": "boss@acme.test",
+            "name": "Boss",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
     )
     assert r.url == "/"
     assert TenantAdmin.objects.get().user.email == "boss@acme.test"
@@ -121,14 +145,20 @@ def test_first_run_setup_page_creates_tenant_and_signs_in(db):
 
 
 def test_accept_page_creates_account(workspace, admin):
-    _, token = invitation_create(workspace=workspace, actor=admin, email="nia@x.test", role=Role.REVIEWER)
+    _, token = invitation_create(
+        workspace=workspace, actor=admin, email="nia@x.test", role=Role.REVIEWER
+    )
     client = Client()
     page = client.get(f"/invitations/{token}/").content.decode()
     assert "Join Alpha" in page and "Reviewer" in page
-    r = client.post(f"/invitations/{token}/", {"name": "Nia", "password1": "short", "password2": "short"})
+    r = client.post(
+        f"/invitations/{token}/", {"name": "Nia", "password1": "short", "password2": "short"}
+    )
     assert "This password is too short" in r.content.decode()
     assert not User.objects.filter(email="nia@x.test").exists()
-    r = client.post(f"/invitations/{token}/", {"name": "Nia", "password1": PASSWORD, "password2": PASSWORD})
+    r = client.post(
+        f"/invitations/{token}/", {"name": "Nia", "password1": PASSWORD, "password2": PASSWORD}
+    )
     assert r.url == "/"
     assert Membership.objects.get(user__email="nia@x.test").role == Role.REVIEWER
     assert client.get(f"/invitations/{token}/").status_code == 409
@@ -136,7 +166,9 @@ def test_accept_page_creates_account(workspace, admin):
 
 def test_accept_page_for_existing_signed_in_user(workspace, admin, other_workspace):
     person = make_member(other_workspace, Role.LABELER, email="person@x.test")
-    _, token = invitation_create(workspace=workspace, actor=admin, email="person@x.test", role=Role.LABELER)
+    _, token = invitation_create(
+        workspace=workspace, actor=admin, email="person@x.test", role=Role.LABELER
+    )
     client = Client()
     assert "Sign in</a> to accept" in client.get(f"/invitations/{token}/").content.decode()
     client.force_login(person)
@@ -154,14 +186,32 @@ def test_manage_command_create_tenant(capsys, monkeypatch):
     from django.core.management import CommandError, call_command
 
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    call_command("create_tenant", "--name", "Acme", "--workspace", "Images", "--admin-email", "Boss@Acme.test", "--password-stdin")
+    call_command(
+        "create_tenant",
+        "--name",
+        "Acme",
+        "--workspace",
+        "Images",
+        "--admin-email",
+        "Boss@Acme.test",
+        "--password-stdin",
+    )
     assert "Created tenant 'Acme'" in capsys.readouterr().out
     user = User.objects.get(email="boss@acme.test")
     assert user.check_password(PASSWORD)
     assert TenantAdmin.objects.get().user == user
     monkeypatch.setattr("sys.stdin", io.StringIO("weak\n"))
     with pytest.raises(CommandError, match="This password is too short"):
-        call_command("create_tenant", "--name", "Other", "--workspace", "W", "--admin-email", "x@y.test", "--password-stdin")
+        call_command(
+            "create_tenant",
+            "--name",
+            "Other",
+            "--workspace",
+            "W",
+            "--admin-email",
+            "x@y.test",
+            "--password-stdin",
+        )
     assert Tenant.objects.count() == 1 and not User.objects.filter(email="x@y.test").exists()
 
 
@@ -184,6 +234,12 @@ def test_seed_demo_is_idempotent(capsys):
 
 def test_signed_out_pages_redirect_to_sign_in(workspace):
     make_user()
-    for url in ("/members/", "/invitations/", "/audit-log/", "/tenant/workspaces/", "/accounts/profile/"):
+    for url in (
+        "/members/",
+        "/invitations/",
+        "/audit-log/",
+        "/tenant/workspaces/",
+        "/accounts/profile/",
+    ):
         r = Client().get(url)
         assert r.status_code == 302 and r.url.startswith("/accounts/sign-in/?next="), url

@@ -77,7 +77,7 @@ def test_admin_switches_workspace_and_invites_a_reviewer(new_page, screenshot):
     screenshot(page, "04-members-text-and-documents")
 
     email = "rita.reviewer@demo.labelhub.local"
-    invite_form(page).get_by_label("Email").fill(email)
+    invite_form(page).get_by_label("E-mail").fill(email)
     invite_form(page).get_by_label("Role", exact=True).select_option(label="Reviewer")
     invite_form(page).get_by_role("button", name="Send invitation").click()
 
@@ -90,7 +90,7 @@ def test_admin_switches_workspace_and_invites_a_reviewer(new_page, screenshot):
             r"Link: https?://[^/\s]+/invitations/[A-Za-z0-9_-]{43}/$"
         )
     )
-    expect(invite_form(page).get_by_label("Email")).to_have_value("")
+    expect(invite_form(page).get_by_label("E-mail")).to_have_value("")
     screenshot(page, "05-invitation-sent")
 
     page.locator("nav.sidenav").get_by_role("link", name="Invitations").click()
@@ -98,8 +98,15 @@ def test_admin_switches_workspace_and_invites_a_reviewer(new_page, screenshot):
     row = page.locator(f'tr[data-email="{email}"]')
     expect(row).to_have_count(1)
     expect(row.locator("td")).to_have_text(
-        [email, "Reviewer", "pending", ADMIN_EMAIL, re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$"),
-         re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$"), "Revoke"]
+        [
+            email,
+            "Reviewer",
+            "pending",
+            ADMIN_EMAIL,
+            re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$"),
+            re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$"),
+            "Revoke",
+        ]
     )
     expect(row.locator(".badge")).to_have_class("badge badge-pending")
     screenshot(page, "06-invitations-new-row")
@@ -132,7 +139,7 @@ def test_bad_invite_shows_the_error_beside_the_field(new_page, screenshot, email
     audit_before = AuditLogEntry.objects.count()
 
     page.goto("/members/")
-    invite_form(page).get_by_label("Email").fill(email)
+    invite_form(page).get_by_label("E-mail").fill(email)
     invite_form(page).get_by_label("Role", exact=True).select_option(label="Reviewer")
     invite_form(page).get_by_role("button", name="Send invitation").click()
 
@@ -143,7 +150,7 @@ def test_bad_invite_shows_the_error_beside_the_field(new_page, screenshot, email
     expect(email_field.locator("p.field-error")).to_have_text(error)
     expect(invite_form(page).locator("p.field-error")).to_have_count(1)
     expect(invite_form(page).locator(".form-errors")).to_have_count(0)
-    expect(invite_form(page).get_by_label("Email")).to_have_value(email)
+    expect(invite_form(page).get_by_label("E-mail")).to_have_value(email)
     expect(invite_form(page).get_by_label("Role", exact=True)).to_have_value(Role.REVIEWER)
     expect(messages(page)).to_have_count(0)
     screenshot(page, "01-error-beside-email")

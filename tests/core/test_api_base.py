@@ -53,13 +53,17 @@ def test_every_drf_view_anywhere_is_under_api():
             assert route.startswith("api/"), route
 
 
-@pytest.mark.parametrize("method", ["get_queryset", "get_object", "initial", "dispatch", "check_permissions"])
+@pytest.mark.parametrize(
+    "method", ["get_queryset", "get_object", "initial", "dispatch", "check_permissions"]
+)
 def test_subclass_cannot_override_sealed_methods(method):
     with pytest.raises(TypeError, match=f"overrides {method}"):
         type("Sneaky", (WorkspaceScopedView,), {method: lambda self, *a, **k: None})
 
 
-def test_base_filters_by_workspace_even_with_unfiltered_queryset(admin_client, other_admin, workspace):
+def test_base_filters_by_workspace_even_with_unfiltered_queryset(
+    admin_client, other_admin, workspace
+):
     # The member list view declares Membership.objects.all(); the base must add the filter.
     emails = [m["user"]["email"] for m in admin_client.get("/api/v1/members/").json()["results"]]
     assert emails == ["admin@alpha.test"]
@@ -72,7 +76,9 @@ GARBAGE = [
     b'"string"',
     b"12",
     json.dumps({"unexpected": "field", "role": ["x"], "email": {"a": 1}}).encode(),
-    json.dumps({"name": "x" * 10000, "workspace": "../../etc", "token": None, "password": 5}).encode(),
+    json.dumps(
+        {"name": "x" * 10000, "workspace": "../../etc", "token": None, "password": 5}
+    ).encode(),
     "\udcff".encode("utf-8", "surrogatepass"),
 ]
 
@@ -83,7 +89,9 @@ def _concrete(route, ids):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("payload", GARBAGE, ids=range(len(GARBAGE)))
-def test_garbage_to_every_endpoint_never_500s_and_changes_nothing(payload, admin_client, admin, labeler):
+def test_garbage_to_every_endpoint_never_500s_and_changes_nothing(
+    payload, admin_client, admin, labeler
+):
     m = Membership.objects.get(user=labeler)
     before = (AuditLogEntry.objects.count(), list(Membership.objects.values_list("pk", "role")))
     for route, cls in api_routes():
@@ -92,7 +100,9 @@ def test_garbage_to_every_endpoint_never_500s_and_changes_nothing(payload, admin
         for ids in (str(m.pk), "garbage-id"):
             url = _concrete(route, ids)
             for method in ("post", "put", "patch", "delete"):
-                r = getattr(admin_client, method)(url, data=payload, content_type="application/json")
+                r = getattr(admin_client, method)(
+                    url, data=payload, content_type="application/json"
+                )
                 assert r.status_code < 500, (method, url, r.status_code)
                 if r.status_code >= 400:
                     body = r.json()
@@ -147,7 +157,9 @@ def test_schema_and_docs_are_served_without_cdn(client):
     schema = client.get("/api/schema/?format=json")
     assert schema.status_code == 200
     paths = json.loads(schema.content)["paths"]
-    assert {"/api/v1/members/", "/api/v1/invitations/", "/api/v1/audit-log/", "/api/v1/me/"} <= set(paths)
+    assert {"/api/v1/members/", "/api/v1/invitations/", "/api/v1/audit-log/", "/api/v1/me/"} <= set(
+        paths
+    )
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs
     assert "cdn" not in docs.lower()

@@ -32,7 +32,10 @@ async def test_member_gets_hello_and_may_join_own_workspace(workspace, labeler):
     assert connected
     assert await communicator.receive_json_from() == {"type": "hello", "user": str(labeler.pk)}
     await communicator.send_json_to({"type": "subscribe", "group": workspace_group(workspace.pk)})
-    assert await communicator.receive_json_from() == {"type": "subscribed", "group": f"workspace.{workspace.pk}"}
+    assert await communicator.receive_json_from() == {
+        "type": "subscribed",
+        "group": f"workspace.{workspace.pk}",
+    }
     await communicator.disconnect()
 
 
@@ -81,7 +84,9 @@ def _change_role(workspace, admin, labeler, *, rollback):
     m = Membership.objects.get(user=labeler, workspace=workspace)
     try:
         with transaction.atomic():
-            services.membership_change_role(workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER)
+            services.membership_change_role(
+                workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER
+            )
             if rollback:
                 raise RuntimeError("abort")
     except RuntimeError:
@@ -109,8 +114,13 @@ async def test_role_change_event_delivered_after_commit_not_on_rollback(workspac
 async def test_send_event_on_commit_outside_transaction_sends_at_once(labeler):
     communicator, _, _ = await _connect(labeler)
     await communicator.receive_json_from()
-    await database_sync_to_async(send_event_on_commit)({"type": "x", "n": 1}, [user_group(labeler.pk)])
-    assert await communicator.receive_json_from(timeout=3) == {"type": "event", "event": {"type": "x", "n": 1}}
+    await database_sync_to_async(send_event_on_commit)(
+        {"type": "x", "n": 1}, [user_group(labeler.pk)]
+    )
+    assert await communicator.receive_json_from(timeout=3) == {
+        "type": "event",
+        "event": {"type": "x", "n": 1},
+    }
     await communicator.disconnect()
 
 
@@ -123,7 +133,11 @@ async def test_full_asgi_stack_uses_session_cookie(client, labeler):
     communicator = WebsocketCommunicator(
         application,
         "/ws/live/",
-        headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://testserver"), (b"host", b"testserver")],
+        headers=[
+            (b"cookie", f"sessionid={cookie}".encode()),
+            (b"origin", b"http://testserver"),
+            (b"host", b"testserver"),
+        ],
     )
     connected, _ = await communicator.connect()
     assert connected

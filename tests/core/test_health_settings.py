@@ -17,7 +17,9 @@ def test_healthz_and_readyz(client):
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "ok"
-    expected = {"database", "channel_layer"} | ({"broker"} if os.environ.get("REDIS_URL") else set())
+    expected = {"database", "channel_layer"} | (
+        {"broker"} if os.environ.get("REDIS_URL") else set()
+    )
     assert set(body["checks"]) == expected
     assert {c["status"] for c in body["checks"].values()} == {"ok"}
 
@@ -38,7 +40,12 @@ def _run(env_extra, *args):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
     env.update(env_extra)
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -75,8 +82,18 @@ def test_production_settings_values():
     )
     r = _run({**PRODUCTION_ENV, "DATABASE_POOL_MAX_SIZE": "7"}, "shell", "--no-imports", "-c", code)
     assert r.stdout.split() == [
-        "True", "True", "True", "Lax", "7", "0", "True", "True", "False", "43200",
-        "channels_redis.core.RedisChannelLayer", "2000",
+        "True",
+        "True",
+        "True",
+        "Lax",
+        "7",
+        "0",
+        "True",
+        "True",
+        "False",
+        "43200",
+        "channels_redis.core.RedisChannelLayer",
+        "2000",
     ]
 
 

@@ -23,7 +23,10 @@ def test_me_returns_user_and_current_workspace(admin_client, admin, workspace):
 
 
 def test_me_patch_changes_name_and_rejects_unknown_fields(admin_client, admin):
-    assert admin_client.patch("/api/v1/me/", {"name": "  Ada  L. "}, format="json").json()["name"] == "Ada L."
+    assert (
+        admin_client.patch("/api/v1/me/", {"name": "  Ada  L. "}, format="json").json()["name"]
+        == "Ada L."
+    )
     r = admin_client.patch("/api/v1/me/", {"name": "x", "email": "evil@x.test"}, format="json")
     assert r.status_code == 400
     assert r.json()["error"] == {
@@ -35,25 +38,35 @@ def test_me_patch_changes_name_and_rejects_unknown_fields(admin_client, admin):
     assert (admin.name, admin.email) == ("Ada L.", "admin@alpha.test")
 
 
-def test_my_workspaces_lists_memberships_with_roles(api_client_for, admin, workspace, other_workspace):
+def test_my_workspaces_lists_memberships_with_roles(
+    api_client_for, admin, workspace, other_workspace
+):
     make_member(other_workspace, Role.REVIEWER, user=admin)
     r = api_client_for(admin, workspace).get("/api/v1/me/workspaces/")
     rows = [(w["name"], w["role"], w["is_current"]) for w in r.json()["results"]]
     assert rows == [("Alpha", "admin", True), ("Beta", "reviewer", False)]
 
 
-def test_switch_workspace_then_member_list_follows(api_client_for, admin, workspace, other_workspace):
+def test_switch_workspace_then_member_list_follows(
+    api_client_for, admin, workspace, other_workspace
+):
     make_member(other_workspace, Role.REVIEWER, user=admin)
     make_member(other_workspace, Role.LABELER, email="only-beta@x.test")
     client = api_client_for(admin, workspace)
-    r = client.post("/api/v1/me/current-workspace/", {"workspace": str(other_workspace.pk)}, format="json")
+    r = client.post(
+        "/api/v1/me/current-workspace/", {"workspace": str(other_workspace.pk)}, format="json"
+    )
     assert r.status_code == 200 and r.json()["name"] == "Beta"
     emails = [m["user"]["email"] for m in client.get("/api/v1/members/").json()["results"]]
     assert sorted(emails) == ["admin@alpha.test", "only-beta@x.test"]
 
 
-def test_switch_to_workspace_not_a_member_of_is_404_and_changes_nothing(admin_client, other_workspace, workspace):
-    r = admin_client.post("/api/v1/me/current-workspace/", {"workspace": str(other_workspace.pk)}, format="json")
+def test_switch_to_workspace_not_a_member_of_is_404_and_changes_nothing(
+    admin_client, other_workspace, workspace
+):
+    r = admin_client.post(
+        "/api/v1/me/current-workspace/", {"workspace": str(other_workspace.pk)}, format="json"
+    )
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "not_found"
     assert admin_client.get("/api/v1/workspace/").json()["name"] == "Alpha"
@@ -73,10 +86,18 @@ def test_member_list_is_paginated_by_cursor(admin_client, workspace, admin):
     page2 = admin_client.get(page1["next"]).json()
     assert len(page2["results"]) == 2 and page2["next"] is None
     seen = {m["user"]["email"] for m in page1["results"] + page2["results"]}
-    assert seen == {"admin@alpha.test", "m0@alpha.test", "m1@alpha.test", "m2@alpha.test", "m3@alpha.test"}
+    assert seen == {
+        "admin@alpha.test",
+        "m0@alpha.test",
+        "m1@alpha.test",
+        "m2@alpha.test",
+        "m3@alpha.test",
+    }
 
 
-def test_member_list_query_count_does_not_grow(admin_client, workspace, django_assert_max_num_queries):
+def test_member_list_query_count_does_not_grow(
+    admin_client, workspace, django_assert_max_num_queries
+):
     for i in range(10):
         make_member(workspace, Role.LABELER, email=f"q{i}@alpha.test")
     with django_assert_max_num_queries(12):
@@ -135,7 +156,11 @@ def test_members_of_other_workspace_are_404_and_never_listed(admin_client, other
     for method in ("get", "patch", "delete"):
         a = getattr(admin_client, method)(url, {"role": "labeler"}, format="json")
         b = getattr(admin_client, method)(missing, {"role": "labeler"}, format="json")
-        assert (a.status_code, a.json()) == (b.status_code, b.json()) == (404, {"error": {"code": "not_found", "message": "Not found.", "details": {}}})
+        assert (
+            (a.status_code, a.json())
+            == (b.status_code, b.json())
+            == (404, {"error": {"code": "not_found", "message": "Not found.", "details": {}}})
+        )
     emails = [m["user"]["email"] for m in admin_client.get("/api/v1/members/").json()["results"]]
     assert "admin@beta.test" not in emails
     assert Membership.objects.get(pk=foreign.pk).role == Role.ADMIN

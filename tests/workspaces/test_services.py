@@ -15,12 +15,18 @@ from tests.factories import make_member, make_tenant_admin, make_user, make_work
 class TestTenantCreate:
     def test_creates_tenant_workspace_admin_and_audit(self):
         user = make_user("boss@acme.test")
-        tenant, ws = services.tenant_create(name="  Acme   Corp ", workspace_name="Images", admin=user)
+        tenant, ws = services.tenant_create(
+            name="  Acme   Corp ", workspace_name="Images", admin=user
+        )
         assert tenant.name == "Acme Corp"
         assert ws.name == "Images" and ws.tenant == tenant
         assert TenantAdmin.objects.filter(tenant=tenant, user=user).count() == 1
         assert Membership.objects.get(workspace=ws).role == Role.ADMIN
-        verbs = list(AuditLogEntry.objects.filter(workspace=ws).order_by("created_at").values_list("verb", flat=True))
+        verbs = list(
+            AuditLogEntry.objects.filter(workspace=ws)
+            .order_by("created_at")
+            .values_list("verb", flat=True)
+        )
         assert verbs == ["workspace.created", "tenant.created"]
 
     def test_duplicate_tenant_name_is_refused_and_nothing_written(self):
@@ -57,70 +63,93 @@ class TestWorkspaceCreate:
         boss = make_tenant_admin(ws.tenant)
         with pytest.raises(Conflict) as exc:
             services.workspace_create(tenant=ws.tenant, actor=boss, name="images")
-        assert exc.value.details == {"name": ["A workspace with this name already exists in the tenant."]}
+        assert exc.value.details == {
+            "name": ["A workspace with this name already exists in the tenant."]
+        }
 
 
 @pytest.mark.django_db
 class TestMembershipRole:
     def test_admin_changes_role_with_audit_before_after(self, workspace, admin, labeler):
         m = Membership.objects.get(user=labeler)
-        services.membership_change_role(workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER)
+        services.membership_change_role(
+            workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER
+        )
         m.refresh_from_db()
         assert m.role == Role.REVIEWER
         row = AuditLogEntry.objects.get(verb="member.role_changed")
         assert (row.actor, row.before, row.after, row.target_label) == (
-            admin, {"role": "labeler"}, {"role": "reviewer"}, "labeler@alpha.test"
+            admin,
+            {"role": "labeler"},
+            {"role": "reviewer"},
+            "labeler@alpha.test",
         )
 
     def test_labeler_may_not_change_roles(self, workspace, admin, labeler):
         m = Membership.objects.get(user=admin)
         with pytest.raises(PermissionDenied):
-            services.membership_change_role(workspace=workspace, actor=labeler, membership=m, role=Role.LABELER)
+            services.membership_change_role(
+                workspace=workspace, actor=labeler, membership=m, role=Role.LABELER
+            )
         assert Membership.objects.get(user=admin).role == Role.ADMIN
         assert AuditLogEntry.objects.count() == 0
 
     def test_last_admin_cannot_be_demoted(self, workspace, admin):
         m = Membership.objects.get(user=admin)
         with pytest.raises(Conflict) as exc:
-            services.membership_change_role(workspace=workspace, actor=admin, membership=m, role=Role.LABELER)
+            services.membership_change_role(
+                workspace=workspace, actor=admin, membership=m, role=Role.LABELER
+            )
         assert exc.value.message == "The workspace must keep at least one Admin."
         assert Membership.objects.get(user=admin).role == Role.ADMIN
 
     def test_one_of_two_admins_can_be_demoted(self, workspace, admin):
         second = make_member(workspace, Role.ADMIN)
         m = Membership.objects.get(user=second)
-        services.membership_change_role(workspace=workspace, actor=admin, membership=m, role=Role.LABELER)
+        services.membership_change_role(
+            workspace=workspace, actor=admin, membership=m, role=Role.LABELER
+        )
         assert Membership.objects.get(user=second).role == Role.LABELER
 
     def test_unknown_role_is_field_error(self, workspace, admin, labeler):
         m = Membership.objects.get(user=labeler)
         with pytest.raises(ValidationFailed) as exc:
-            services.membership_change_role(workspace=workspace, actor=admin, membership=m, role="owner")
+            services.membership_change_role(
+                workspace=workspace, actor=admin, membership=m, role="owner"
+            )
         assert list(exc.value.details) == ["role"]
 
     def test_tenant_admin_manages_members_without_membership(self, workspace, labeler):
         boss = make_tenant_admin(workspace.tenant)
         m = Membership.objects.get(user=labeler)
-        services.membership_change_role(workspace=workspace, actor=boss, membership=m, role=Role.REVIEWER)
+        services.membership_change_role(
+            workspace=workspace, actor=boss, membership=m, role=Role.REVIEWER
+        )
         assert Membership.objects.get(user=labeler).role == Role.REVIEWER
 
     def test_admin_of_other_workspace_cannot_touch_this_one(self, workspace, labeler, other_admin):
         m = Membership.objects.get(user=labeler)
         with pytest.raises(PermissionDenied):
-            services.membership_change_role(workspace=workspace, actor=other_admin, membership=m, role=Role.ADMIN)
+            services.membership_change_role(
+                workspace=workspace, actor=other_admin, membership=m, role=Role.ADMIN
+            )
 
 
 @pytest.mark.django_db
 class TestMembershipRemove:
     def test_remove_member_writes_audit(self, workspace, admin, labeler):
-        services.membership_remove(workspace=workspace, actor=admin, membership=Membership.objects.get(user=labeler))
+        services.membership_remove(
+            workspace=workspace, actor=admin, membership=Membership.objects.get(user=labeler)
+        )
         assert not Membership.objects.filter(user=labeler).exists()
         row = AuditLogEntry.objects.get(verb="member.removed")
         assert row.before == {"email": "labeler@alpha.test", "role": "labeler"}
 
     def test_last_admin_cannot_be_removed(self, workspace, admin):
         with pytest.raises(Conflict):
-            services.membership_remove(workspace=workspace, actor=admin, membership=Membership.objects.get(user=admin))
+            services.membership_remove(
+                workspace=workspace, actor=admin, membership=Membership.objects.get(user=admin)
+            )
         assert Membership.objects.filter(user=admin).exists()
 
     def test_membership_add_twice_is_conflict(self, workspace, admin, labeler):
@@ -135,11 +164,15 @@ class TestSwitch:
         second = make_workspace("Second", tenant=workspace.tenant)
         make_member(second, Role.LABELER, user=admin)
         session = {}
-        assert services.workspace_switch(session=session, user=admin, workspace_id=second.pk) == second
+        assert (
+            services.workspace_switch(session=session, user=admin, workspace_id=second.pk) == second
+        )
         assert session == {SESSION_WORKSPACE_KEY: str(second.pk)}
 
     @pytest.mark.parametrize("bad", ["not-an-id", None, 7])
-    def test_switch_to_foreign_or_malformed_is_not_found(self, workspace, admin, other_workspace, bad):
+    def test_switch_to_foreign_or_malformed_is_not_found(
+        self, workspace, admin, other_workspace, bad
+    ):
         session = {}
         with pytest.raises(NotFound):
             services.workspace_switch(session=session, user=admin, workspace_id=other_workspace.pk)
@@ -151,15 +184,21 @@ class TestSwitch:
 @pytest.mark.django_db(transaction=True)
 def test_role_change_event_is_sent_after_commit_only(monkeypatch, workspace, admin, labeler):
     sent = []
-    monkeypatch.setattr("labelhub.core.live.send_event_now", lambda event, groups: sent.append((event, groups)))
+    monkeypatch.setattr(
+        "labelhub.core.live.send_event_now", lambda event, groups: sent.append((event, groups))
+    )
     m = Membership.objects.get(user=labeler)
     with pytest.raises(RuntimeError):
         with transaction.atomic():
-            services.membership_change_role(workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER)
+            services.membership_change_role(
+                workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER
+            )
             raise RuntimeError("roll back")
     assert sent == []
     assert Membership.objects.get(user=labeler).role == Role.LABELER
-    services.membership_change_role(workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER)
+    services.membership_change_role(
+        workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER
+    )
     assert sent == [
         (
             {

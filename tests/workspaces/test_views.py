@@ -22,7 +22,12 @@ def test_overview_shows_workspace_and_nav(web):
     html = web.get("/").content.decode()
     assert "<h1>Alpha</h1>" in html
     assert 'data-testid="my-role">Admin<' in html
-    for link in ('href="/members/"', 'href="/invitations/"', 'href="/audit-log/"', 'id="live-indicator"'):
+    for link in (
+        'href="/members/"',
+        'href="/invitations/"',
+        'href="/audit-log/"',
+        'id="live-indicator"',
+    ):
         assert link in html
     assert 'href="/tenant/workspaces/"' not in html
 
@@ -47,22 +52,35 @@ def test_switcher_changes_current_workspace(web, admin, workspace):
     assert "<h1>Zeta</h1>" in web.get("/").content.decode()
     # Not a member: refused with a message, current workspace unchanged.
     foreign = make_workspace("Foreign")
-    r = web.post("/workspace/switch/", {"workspace": str(foreign.pk), "next": "https://evil.test/"}, follow=True)
+    r = web.post(
+        "/workspace/switch/",
+        {"workspace": str(foreign.pk), "next": "https://evil.test/"},
+        follow=True,
+    )
     assert "Workspace not found." in r.content.decode()
     assert "<h1>Zeta</h1>" in web.get("/").content.decode()
 
 
 def test_switch_redirect_ignores_foreign_next(web, admin, workspace):
-    r = web.post("/workspace/switch/", {"workspace": str(workspace.pk), "next": "https://evil.test/x"})
+    r = web.post(
+        "/workspace/switch/", {"workspace": str(workspace.pk), "next": "https://evil.test/x"}
+    )
     assert r.url == "/"
 
 
 def test_invite_from_members_page(web):
-    r = web.post("/members/", {"action": "invite", "email": "new@alpha.test", "role": "reviewer"}, follow=True)
+    r = web.post(
+        "/members/",
+        {"action": "invite", "email": "new@alpha.test", "role": "reviewer"},
+        follow=True,
+    )
     assert "Invitation sent to new@alpha.test." in r.content.decode()
     assert Invitation.objects.get().role == "reviewer"
     dup = web.post("/members/", {"action": "invite", "email": "new@alpha.test", "role": "reviewer"})
-    assert '<p class="field-error" role="alert">A pending invitation for this e-mail already exists.</p>' in dup.content.decode()
+    assert (
+        '<p class="field-error" role="alert">A pending invitation for this e-mail already exists.</p>'
+        in dup.content.decode()
+    )
     bad = web.post("/members/", {"action": "invite", "email": "nope", "role": "reviewer"})
     assert "Enter a valid email address." in bad.content.decode()
     assert Invitation.objects.count() == 1
@@ -70,7 +88,9 @@ def test_invite_from_members_page(web):
 
 def test_change_role_and_remove_from_members_page(web, labeler):
     m = Membership.objects.get(user=labeler)
-    r = web.post("/members/", {"action": "role", "membership": str(m.pk), "role": "reviewer"}, follow=True)
+    r = web.post(
+        "/members/", {"action": "role", "membership": str(m.pk), "role": "reviewer"}, follow=True
+    )
     assert "labeler@alpha.test is now Reviewer." in r.content.decode()
     r = web.post("/members/", {"action": "remove", "membership": str(m.pk)}, follow=True)
     assert "labeler@alpha.test was removed." in r.content.decode()
@@ -82,7 +102,11 @@ def test_members_page_refuses_last_admin_and_foreign_ids(web, admin, other_admin
     r = web.post("/members/", {"action": "remove", "membership": str(me.pk)}, follow=True)
     assert "The workspace must keep at least one Admin." in r.content.decode()
     foreign = Membership.objects.get(user=other_admin)
-    r = web.post("/members/", {"action": "role", "membership": str(foreign.pk), "role": "labeler"}, follow=True)
+    r = web.post(
+        "/members/",
+        {"action": "role", "membership": str(foreign.pk), "role": "labeler"},
+        follow=True,
+    )
     assert "Member not found." in r.content.decode()
     assert Membership.objects.get(pk=foreign.pk).role == Role.ADMIN
 
@@ -103,9 +127,15 @@ def test_audit_page_filters(web, admin, labeler):
     web.post("/members/", {"action": "role", "membership": str(m.pk), "role": "reviewer"})
     web.post("/members/", {"action": "invite", "email": "q@alpha.test", "role": "labeler"})
     html = web.get("/audit-log/").content.decode()
-    assert html.count("<code>member.role_changed</code>") == 1 and html.count("<code>invitation.created</code>") == 1
+    assert (
+        html.count("<code>member.role_changed</code>") == 1
+        and html.count("<code>invitation.created</code>") == 1
+    )
     filtered = web.get("/audit-log/?verb=invitation.created").content.decode()
-    assert "<code>member.role_changed</code>" not in filtered and "<code>invitation.created</code>" in filtered
+    assert (
+        "<code>member.role_changed</code>" not in filtered
+        and "<code>invitation.created</code>" in filtered
+    )
     bad = web.get("/audit-log/?since=notadate").content.decode()
     assert "Enter a valid date." in bad
     assert AuditLogEntry.objects.count() == 2
@@ -123,7 +153,12 @@ def test_tenant_admin_creates_workspace_and_invites_anywhere(workspace):
     assert "A workspace with this name already exists in the tenant." in dup.content.decode()
     r = client.post(
         "/tenant/workspaces/",
-        {"action": "invite", "workspace": str(workspace.pk), "email": "t@x.test", "role": "labeler"},
+        {
+            "action": "invite",
+            "workspace": str(workspace.pk),
+            "email": "t@x.test",
+            "role": "labeler",
+        },
         follow=True,
     )
     assert "Invitation to Alpha sent to t@x.test." in r.content.decode()
@@ -138,4 +173,6 @@ def test_user_without_workspace_sees_explanation():
     client.force_login(make_user())
     make_workspace()
     r = client.get("/members/")
-    assert r.status_code == 404 and "You are not a member of any workspace yet." in r.content.decode()
+    assert (
+        r.status_code == 404 and "You are not a member of any workspace yet." in r.content.decode()
+    )

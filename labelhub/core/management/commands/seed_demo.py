@@ -31,7 +31,7 @@ class Command(BaseCommand):
         else:
             with transaction.atomic():
                 self._seed()
-        self.stdout.write(self.style.SUCCESS("Demo accounts (password: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {DEMO_PASSWORD}):"))
         for email, name, role in PEOPLE:
             self.stdout.write(f"  {email:32} {name:14} {Role(role).label}")
 
