@@ -116,6 +116,12 @@ if REDIS_URL:
                     {
                         "address": REDIS_URL,
                         "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=2000),
+                        # redis-py 8 reads with a 5 s socket_timeout by default, exactly the
+                        # 5 s of channels-redis's blocking BZPOPMIN: the idle read races the
+                        # timeout and, when it loses, the socket holding it dies (about one
+                        # per 5 s per process). No read timeout, as before redis-py 8; the
+                        # 5 s connect timeout and TCP keepalive still catch a dead Redis.
+                        "socket_timeout": None,
                     }
                 ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="labelhub"),

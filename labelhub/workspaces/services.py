@@ -102,11 +102,7 @@ def membership_change_role(
         before = m.role
         if before == role:
             return m
-        if before == Role.ADMIN and _admins_locked(workspace) <= 1:
-            raise Conflict(
-                "The workspace must keep at least one Admin.",
-                details={"role": ["The workspace must keep at least one Admin."]},
-            )
+        _ensure_another_admin(workspace, m)
         m.role = role
         m.save(update_fields=["role"])
         audit_record(
@@ -124,15 +120,21 @@ def membership_change_role(
     return m
 
 
-def _admins_locked(workspace: Workspace) -> int:
-    """Count admins while holding row locks, so two concurrent demotions cannot both pass."""
-    return len(
-        list(
-            Membership.objects.select_for_update()
-            .filter(workspace=workspace, role=Role.ADMIN)
-            .values_list("pk", flat=True)
-        )
+def _ensure_another_admin(workspace: Workspace, membership: Membership) -> None:
+    """Refuse to demote or remove the workspace's last Admin.
+
+    Admin rows are counted under row locks, so two concurrent demotions cannot both pass.
+    """
+    if membership.role != Role.ADMIN:
+        return
+    admins = (
+        Membership.objects.select_for_update()
+        .filter(workspace=workspace, role=Role.ADMIN)
+        .values_list("pk", flat=True)
     )
+    if len(list(admins)) <= 1:
+        message = "The workspace must keep at least one Admin."
+        raise Conflict(message, details={"role": [message]})
 
 
 def membership_remove(*, workspace: Workspace, actor: Any, membership: Membership) -> None:
@@ -144,8 +146,7 @@ def membership_remove(*, workspace: Workspace, actor: Any, membership: Membershi
             .select_related("user")
             .get(pk=membership.pk, workspace=workspace)
         )
-        if m.role == Role.ADMIN and _admins_locked(workspace) <= 1:
-            raise Conflict("The workspace must keep at least one Admin.")
+        _ensure_another_admin(workspace, m)
         audit_record(
             workspace=workspace,
             actor=actor,

@@ -93,14 +93,8 @@ class MembersView(ConsoleView, View):
         action = request.POST.get("action")
         if action == "invite":
             form = InviteForm(request.POST)
-            if not form.is_valid():
-                return self.get(request, invite_form=form)
-            try:
-                _, token = account_services.invitation_create(
-                    workspace=self.workspace, actor=request.user, **form.cleaned_data
-                )
-            except ApplicationError as exc:
-                apply_error_to_form(form, exc)
+            token = _invite_from_form(form, workspace=self.workspace, actor=request.user)
+            if token is None:
                 return self.get(request, invite_form=form)
             messages.success(
                 request,
@@ -136,6 +130,23 @@ class MembersView(ConsoleView, View):
         except ApplicationError as exc:
             flash_error(request, exc)
         return redirect("console:members")
+
+
+def _invite_from_form(form, *, workspace, actor) -> str | None:
+    """Send the invitation a valid form describes; on failure put the errors on the form."""
+    if not form.is_valid():
+        return None
+    try:
+        _, token = account_services.invitation_create(
+            workspace=workspace,
+            actor=actor,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+        )
+    except ApplicationError as exc:
+        apply_error_to_form(form, exc)
+        return None
+    return token
 
 
 class InvitationsView(ConsoleView, View):
@@ -237,18 +248,12 @@ class TenantWorkspacesView(ConsoleView, View):
         if request.POST.get("action") == "invite":
             workspaces = self._workspaces()
             form = TenantInviteForm(request.POST, workspaces=workspaces)
-            if not form.is_valid():
-                return self.get(request, invite_form=form)
-            ws = workspaces.get(pk=form.cleaned_data["workspace"])
-            try:
-                _, token = account_services.invitation_create(
-                    workspace=ws,
-                    actor=request.user,
-                    email=form.cleaned_data["email"],
-                    role=form.cleaned_data["role"],
-                )
-            except ApplicationError as exc:
-                apply_error_to_form(form, exc)
+            ws = (
+                workspaces.filter(pk=form.data.get("workspace")).first()
+                if form.is_valid()
+                else None
+            )
+            if ws is None or _invite_from_form(form, workspace=ws, actor=request.user) is None:
                 return self.get(request, invite_form=form)
             messages.success(
                 request, f"Invitation to {ws.name} sent to {form.cleaned_data['email']}."
