@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import login
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
@@ -22,11 +21,6 @@ from labelhub.accounts.serializers import (
 from labelhub.core.api import WorkspaceScopedView
 from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY
 from labelhub.workspaces.serializers import MemberSerializer
-
-
-def accept_url(token: str) -> str:
-    """Absolute link of the console's accept page for a token."""
-    return f"{settings.SITE_URL.rstrip('/')}/invitations/{token}/"
 
 
 class InvitationListView(WorkspaceScopedView):
@@ -51,7 +45,9 @@ class InvitationListView(WorkspaceScopedView):
         invitation, token = services.invitation_create(
             workspace=self.workspace, actor=request.user, **data.validated_data
         )
-        body = InvitationCreatedSerializer(invitation, context={"accept_url": accept_url(token)})
+        body = InvitationCreatedSerializer(
+            invitation, context={"accept_url": services.invitation_accept_url(token)}
+        )
         return Response(body.data, status=status.HTTP_201_CREATED)
 
 

@@ -108,6 +108,9 @@ class Invitation(OpaqueIdModel):
         ]
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return self.email
+
     @property
     def is_expired(self) -> bool:
         """True when the token's time is up (whatever the stored status says)."""

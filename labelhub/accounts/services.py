@@ -128,6 +128,15 @@ def _expire_stale(*, workspace: Workspace, email: str) -> None:
     ).update(status=Invitation.Status.EXPIRED, closed_at=timezone.now())
 
 
+def invitation_accept_url(token: str) -> str:
+    """Absolute link of the console's accept page, shown on creation and mailed.
+
+    Built from ``SITE_URL`` rather than a request's host, so the link shown and the link
+    mailed never differ (and a spoofed Host header cannot shape it).
+    """
+    return f"{settings.SITE_URL.rstrip('/')}/invitations/{token}/"
+
+
 def invitation_revoke(*, workspace: Workspace, actor: Any, invitation: Invitation) -> Invitation:
     """Revoke a pending invitation; its token stops working at once."""
     if not can(actor, Permission.MANAGE_MEMBERS, workspace):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
@@ -27,8 +26,9 @@ def send_invitation_email_task(
     )
     if inv is None:
         return False
-    base = settings.SITE_URL.rstrip("/")
-    ctx = {"invitation": inv, "url": f"{base}/invitations/{token}/", "workspace": inv.workspace}
+    from labelhub.accounts.services import invitation_accept_url
+
+    ctx = {"invitation": inv, "url": invitation_accept_url(token), "workspace": inv.workspace}
     send_mail(
         subject=f"You are invited to {inv.workspace.name} on LabelHub",
         message=render_to_string("accounts/email/invitation.txt", ctx),

@@ -40,6 +40,11 @@ class SignInView(auth_views.LoginView):
 class SignOutView(auth_views.LogoutView):
     """POST-only sign-out; flushes the session server-side."""
 
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You are signed out.")
+        return response
+
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"

@@ -14,6 +14,7 @@ def role_changed(*, workspace: Workspace, membership: Membership) -> dict[str, A
         "type": "membership.role_changed",
         "workspace": str(workspace.pk),
         "role": membership.role,
+        "role_label": label,
         "message": f"Your role in {workspace.name} is now {label}.",
     }
 

@@ -15,7 +15,6 @@ from django.views import View
 from labelhub.access.authz import can, workspace_role
 from labelhub.access.permissions import Permission
 from labelhub.accounts import services as account_services
-from labelhub.accounts.api import accept_url
 from labelhub.accounts.forms import InviteForm
 from labelhub.accounts.models import Invitation
 from labelhub.core.errors import ApplicationError
@@ -41,11 +40,12 @@ class HomeView(ConsoleView, View):
         ctx = {
             "member_count": selectors.member_list(workspace=ws).count(),
             "admin_count": selectors.admin_count(workspace=ws),
-            "pending_invitations": Invitation.objects.filter(
-                workspace=ws, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
-            ).count(),
             "role": Role(workspace_role(request.user, ws)).label,
         }
+        if can(request.user, Permission.MANAGE_MEMBERS, ws):
+            ctx["pending_invitations"] = Invitation.objects.filter(
+                workspace=ws, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
+            ).count()
         return render(request, "console/home.html", ctx)
 
 
@@ -96,9 +96,9 @@ class MembersView(ConsoleView, View):
             token = _invite_from_form(form, workspace=self.workspace, actor=request.user)
             if token is None:
                 return self.get(request, invite_form=form)
+            link = account_services.invitation_accept_url(token)
             messages.success(
-                request,
-                f"Invitation sent to {form.cleaned_data['email']}. Link: {accept_url(token)}",
+                request, f"Invitation sent to {form.cleaned_data['email']}. Link: {link}"
             )
             return redirect("console:members")
         try:

@@ -12,6 +12,15 @@
     box.appendChild(div);
   }
 
+  // Keep what the page shows in step with events about it.
+  function applyEvent(event) {
+    if (event.type === "membership.role_changed") {
+      document.querySelectorAll('[data-testid="my-role"]').forEach(function (el) {
+        if (el.getAttribute("data-workspace") === event.workspace) el.textContent = event.role_label;
+      });
+    }
+  }
+
   function enhanceForms() {
     document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
       select.addEventListener("change", function () { select.form.submit(); });
@@ -41,6 +50,7 @@
           indicator.textContent = "Live";
         } else if (data.type === "event" && data.event) {
           if (data.event.message) showMessage(data.event.message, "live");
+          applyEvent(data.event);
           document.dispatchEvent(new CustomEvent("labelhub:event", { detail: data.event }));
         }
       };

@@ -229,7 +229,7 @@ def new_page(browser, live_url, request) -> Iterator[Callable]:
                     path=artifacts_dir() / f"FAILED-{_slug(request.node.name)}-{label}.png",
                     full_page=True,
                 )
-            except Exception:  # noqa: BLE001 - a page that crashed cannot be captured
+            except Exception:  # a crashed page cannot be captured; keep the real failure
                 pass
     for context in contexts:
         context.close()

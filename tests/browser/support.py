@@ -41,8 +41,8 @@ def expect_live(page: Page) -> None:
 def run_in_thread(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run Django code in a fresh thread (no event loop there) and return its result.
 
-    The thread's database connections are closed before it ends, so none is left open
-    on the test database (PostgreSQL would refuse to flush or drop it).
+    The thread's database connections are closed before it ends, so none is left open on
+    the test database (PostgreSQL refuses to drop a database that has open connections).
     """
 
     def call() -> T:

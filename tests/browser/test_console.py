@@ -118,20 +118,24 @@ def test_admin_switches_workspace_and_invites_a_reviewer(new_page, screenshot):
 
 
 @pytest.mark.parametrize(
-    ("email", "error"),
+    ("email", "error", "rows_listed"),
     [
-        pytest.param("not-an-email", "Enter a valid email address.", id="invalid-email"),
+        pytest.param("not-an-email", "Enter a valid email address.", 0, id="invalid-email"),
         pytest.param(
-            LABELER_EMAIL, "This person is already a member of the workspace.", id="member"
+            LABELER_EMAIL, "This person is already a member of the workspace.", 0, id="member"
         ),
+        # Seeded: a pending invitation to Text & Documents; it stays the only one.
         pytest.param(
             "reviewer@demo.labelhub.local",
             "A pending invitation for this e-mail already exists.",
+            1,
             id="pending",
         ),
     ],
 )
-def test_bad_invite_shows_the_error_beside_the_field(new_page, screenshot, email, error):
+def test_bad_invite_shows_the_error_beside_the_field(
+    new_page, screenshot, email, error, rows_listed
+):
     page = new_page("admin")
     sign_in(page, ADMIN_EMAIL)
     expect(heading(page)).to_have_text("Text & Documents")
@@ -148,6 +152,11 @@ def test_bad_invite_shows_the_error_beside_the_field(new_page, screenshot, email
     email_field = invite_form(page).locator(".field", has=page.locator("#id_email"))
     expect(email_field).to_have_class("field has-error")
     expect(email_field.locator("p.field-error")).to_have_text(error)
+    # Beside the field on screen too: right under the input, left edges aligned.
+    box = invite_form(page).get_by_label("E-mail").bounding_box()
+    err = email_field.locator("p.field-error").bounding_box()
+    assert 0 <= err["y"] - (box["y"] + box["height"]) <= 12
+    assert abs(err["x"] - box["x"]) <= 1
     expect(invite_form(page).locator("p.field-error")).to_have_count(1)
     expect(invite_form(page).locator(".form-errors")).to_have_count(0)
     expect(invite_form(page).get_by_label("E-mail")).to_have_value(email)
@@ -159,11 +168,7 @@ def test_bad_invite_shows_the_error_beside_the_field(new_page, screenshot, email
     assert AuditLogEntry.objects.count() == audit_before
     page.goto("/invitations/")
     expect(heading(page)).to_have_text("Invitations")
-    rows = page.locator(f'tr[data-email="{email}"]')
-    if email == "reviewer@demo.labelhub.local":  # the seeded invitation, still the only one
-        expect(rows).to_have_count(1)
-    else:
-        expect(rows).to_have_count(0)
+    expect(page.locator(f'tr[data-email="{email}"]')).to_have_count(rows_listed)
 
 
 def test_role_change_reaches_the_member_live(new_page, screenshot):
@@ -195,6 +200,8 @@ def test_role_change_reaches_the_member_live(new_page, screenshot):
     live_message = labeler.locator("#messages .message[data-live]")
     expect(live_message).to_have_text("Your role in Vision is now Reviewer.")
     expect(live_message).to_have_class("message message-live")
+    # The page's own role label follows the event, still without a reload.
+    expect(labeler.get_by_test_id("my-role")).to_have_text("Reviewer")
     assert labeler.evaluate("window.__sameDocument") is True  # no reload happened
     screenshot(labeler, "03-labeler-live-message")
 

@@ -105,6 +105,7 @@ async def test_role_change_event_delivered_after_commit_not_on_rollback(workspac
             "type": "membership.role_changed",
             "workspace": str(workspace.pk),
             "role": "reviewer",
+            "role_label": "Reviewer",
             "message": "Your role in Alpha is now Reviewer.",
         },
     }

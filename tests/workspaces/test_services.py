@@ -205,6 +205,7 @@ def test_role_change_event_is_sent_after_commit_only(monkeypatch, workspace, adm
                 "type": "membership.role_changed",
                 "workspace": str(workspace.pk),
                 "role": "reviewer",
+                "role_label": "Reviewer",
                 "message": "Your role in Alpha is now Reviewer.",
             },
             [f"user.{labeler.pk}"],

@@ -18,10 +18,11 @@ def web(admin, workspace):
     return client
 
 
-def test_overview_shows_workspace_and_nav(web):
+def test_overview_shows_workspace_and_nav(web, workspace):
     html = web.get("/").content.decode()
     assert "<h1>Alpha</h1>" in html
-    assert 'data-testid="my-role">Admin<' in html
+    assert f'data-testid="my-role" data-workspace="{workspace.pk}">Admin<' in html
+    assert "Pending invitations" in html
     for link in (
         'href="/members/"',
         'href="/invitations/"',
@@ -37,6 +38,7 @@ def test_labeler_nav_hides_admin_pages_and_pages_are_403(labeler):
     client.force_login(labeler)
     html = client.get("/").content.decode()
     assert 'href="/members/"' in html and 'href="/audit-log/"' not in html
+    assert "Pending invitations" not in html
     assert client.get("/audit-log/").status_code == 403
     assert client.get("/invitations/").status_code == 403
     assert client.get("/tenant/workspaces/").status_code == 403
