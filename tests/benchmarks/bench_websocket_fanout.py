@@ -1,29 +1,31 @@
 """Benchmark: fan one live event out to many websocket clients of a production server.
 
-Run on demand (never part of the test run)::
+Run on demand (never part of the test run; see tests/benchmarks/README.md)::
 
     .venv/bin/python tests/benchmarks/bench_websocket_fanout.py [--clients 1000] [--users 10]
 
 What it does:
 
 1. Uses DATABASE_URL / REDIS_URL from the environment, or starts ``scripts/services``.
-2. Raises ``ulimit -n`` (soft up to the hard limit) for itself and the server it starts.
-3. Migrates, then creates a tenant, a workspace and ``--users`` members, each with a
-   database session (the cookie the browser would carry), through the project's services.
+2. Raises ``ulimit -n`` (soft, up to the hard limit) for itself and the server it starts.
+3. Migrates, then creates a tenant, a workspace and ``--users`` members through the
+   project's services, each with a database session (the cookie a browser would carry).
 4. Starts ``uvicorn labelhub.asgi:application`` with ``DJANGO_ENV=production`` on
    127.0.0.1 and a free port.
 5. Connects every client at once (asyncio + ``websockets``) with a session cookie and an
    Origin header, waits for ``hello``, subscribes to the workspace group and waits for
-   ``subscribed``.
+   ``subscribed``; then holds the sockets idle for ``--hold`` seconds, as open tabs are.
 6. From another thread, pushes ONE event to the workspace group with
    ``labelhub.core.live.send_event_now`` (channels-redis, same settings as the server);
    the event carries its ``time.time()`` send timestamp, so each client's latency is its
    receive time minus that timestamp.
-7. Prints the figures, counts channel-layer errors in the server's stderr, stops the
-   server and deletes the data it created.
+7. Prints the figures (with the peak Redis clients and PostgreSQL backends sampled during
+   the run), counts channel-layer errors in the server's log, stops the server and deletes
+   the data it created.
 
-Exit status: 0 when every client connected, every connected client got the event and the
-server logged no channel-layer error; 1 otherwise; 2 when the setup itself failed.
+Exit status: 0 when every client connected, every client got the event and the server
+logged no channel-layer error and no unhandled exception; 1 otherwise; 2 when the setup
+itself failed.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import gc
 import json
 import os
 import re
@@ -42,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -65,7 +69,7 @@ LAYER_ERROR_PATTERNS = {
     "too many clients (PostgreSQL)": re.compile(r"too many clients|remaining connection slots"),
     "too many open files": re.compile(r"Too many open files|EMFILE"),
 }
-ERROR_LINE = re.compile(r"Traceback|ERROR|Exception in ASGI application")
+ASGI_EXCEPTION = re.compile(r"Exception in ASGI application|Exception inside application")
 
 
 def out(line: str = "") -> None:
@@ -118,11 +122,12 @@ def free_port() -> int:
 def production_env(urls: dict[str, str]) -> dict[str, str]:
     """The environment of the server (and of this process's Django)."""
     env = dict(os.environ)
+    # A settings variant can be benchmarked with DJANGO_SETTINGS_MODULE (and PYTHONPATH).
+    env.setdefault("DJANGO_SETTINGS_MODULE", "labelhub.settings")
     env.update(urls)
     env.update(
         {
             "DJANGO_ENV": "production",
-            "DJANGO_SETTINGS_MODULE": "labelhub.settings",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_SSL_REDIRECT": "0",
@@ -261,17 +266,31 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait(timeout=15)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), or NaN where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def scan_server_log(text: str) -> tuple[collections.Counter, int]:
-    """Count channel-layer/database error lines by kind, and all error lines."""
+    """Count layer/database errors by kind, and the ASGI exceptions, in the server log.
+
+    Only unindented lines count: a traceback's source lines would count an error twice.
+    """
     kinds: collections.Counter = collections.Counter()
-    errors = 0
+    exceptions = 0
     for line in text.splitlines():
+        if not line or line[0].isspace():
+            continue
         for name, pattern in LAYER_ERROR_PATTERNS.items():
             if pattern.search(line):
                 kinds[name] += 1
-        if ERROR_LINE.search(line):
-            errors += 1
-    return kinds, errors
+        if ASGI_EXCEPTION.search(line):
+            exceptions += 1
+    return kinds, exceptions
 
 
 # --- clients -----------------------------------------------------------------------------
@@ -381,25 +400,69 @@ async def close_all(clients: list[Client]) -> None:
             ws.transport.abort()
 
 
+class Sampler(threading.Thread):
+    """Samples Redis clients and PostgreSQL backends while the clients run (peaks)."""
+
+    def __init__(self, max_seconds: float) -> None:
+        super().__init__(daemon=True)
+        self.max_seconds = max_seconds
+        self.stopping = threading.Event()
+        self.redis_first = self.redis_peak = -1
+        self.pg_first = self.pg_peak = -1
+        self.failure = ""
+
+    def run(self) -> None:
+        import psycopg
+        import redis
+
+        try:
+            rds = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=5)
+            with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as pg:
+                deadline = time.monotonic() + self.max_seconds
+                while not self.stopping.is_set() and time.monotonic() < deadline:
+                    clients = int(rds.info("clients")["connected_clients"])
+                    backends = pg.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    ).fetchone()[0]
+                    if self.redis_first < 0:
+                        self.redis_first, self.pg_first = clients, backends
+                    self.redis_peak = max(self.redis_peak, clients)
+                    self.pg_peak = max(self.pg_peak, backends)
+                    self.stopping.wait(0.05)
+            rds.close()
+        except Exception as exc:  # figures are optional; the benchmark goes on
+            self.failure = describe(exc)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=10)
+
+
 @dataclass
 class Result:
     clients: int
     connected: int
     connect_errors: collections.Counter
     connect_seconds: float
+    connect_cpu: tuple[float, float]  # server, benchmark (clients)
+    delivery_cpu: tuple[float, float]
     delivered: int
     latencies_ms: list[float]
     send_ms: float
     late_errors: collections.Counter
+    sampler: Sampler
 
 
-async def run_clients(args: argparse.Namespace, port: int, fixture: Fixture) -> Result:
+async def run_clients(
+    args: argparse.Namespace, port: int, server_pid: int, fixture: Fixture
+) -> Result:
     uri = f"ws://{HOST}:{port}/ws/live/"
     origin = f"http://{HOST}:{port}"
     group = f"workspace.{fixture.workspace_id}"
     cookies = [f"{fixture.cookie_name}={key}" for key in fixture.session_keys]
     clients = [Client(index=i) for i in range(args.clients)]
     start = asyncio.Event()
+    sampler = Sampler(max_seconds=args.timeout + args.hold + args.delivery_timeout + 60)
     try:
         tasks = [
             asyncio.create_task(
@@ -409,33 +472,45 @@ async def run_clients(args: argparse.Namespace, port: int, fixture: Fixture) -> 
             )
             for c in clients
         ]
-        await asyncio.sleep(0)  # every task is now parked on start.wait()
+        sampler.start()
+        await asyncio.sleep(0.3)  # every task is now parked on start.wait(); first sample
         t0 = time.perf_counter()
+        server_cpu0, own_cpu0 = cpu_seconds(server_pid), time.process_time()
         start.set()
         await asyncio.gather(*tasks)  # each bounded by args.timeout
         connect_seconds = time.perf_counter() - t0
+        connect_cpu = (cpu_seconds(server_pid) - server_cpu0, time.process_time() - own_cpu0)
 
         connected = [c for c in clients if c.ws is not None]
         connect_errors = collections.Counter(c.error for c in clients if c.ws is None)
 
         if args.hold > 0:  # idle, as real tabs are, across the layer's blocking reads
             await asyncio.sleep(args.hold)
-        dropped_idle = collections.Counter()
         for c in connected:
-            if c.ws.close_code is not None:
-                dropped_idle[f"closed while idle (code {c.ws.close_code})"] += 1
+            if c.ws.close_code is not None:  # the server dropped it while it sat idle
+                c.error = f"closed while idle (code {c.ws.close_code})"
         marker = secrets.token_hex(8)
         waiters = [
-            asyncio.create_task(await_event(c, marker, args.delivery_timeout)) for c in connected
+            asyncio.create_task(await_event(c, marker, args.delivery_timeout))
+            for c in connected
+            if c.error is None
         ]
         await asyncio.sleep(0.2)  # let every waiter reach recv()
+        # No collector pause in this process while the event travels: it would be the
+        # harness's latency (it stalled the send thread by up to ~90 ms), not the server's.
+        gc.collect()
+        gc.disable()
         send_ms = 0.0
+        server_cpu0, own_cpu0 = cpu_seconds(server_pid), time.process_time()
         if connected:
             send_ms = await asyncio.to_thread(push_event, group, marker)
         await asyncio.gather(*waiters)  # each bounded by args.delivery_timeout
+        delivery_cpu = (cpu_seconds(server_pid) - server_cpu0, time.process_time() - own_cpu0)
+        gc.enable()
+        await asyncio.to_thread(sampler.stop)
 
         latencies = sorted(c.latency_ms for c in connected if c.latency_ms is not None)
-        late_errors = dropped_idle + collections.Counter(
+        late_errors = collections.Counter(
             c.error for c in connected if c.error and c.latency_ms is None
         )
         return Result(
@@ -443,12 +518,17 @@ async def run_clients(args: argparse.Namespace, port: int, fixture: Fixture) -> 
             connected=len(connected),
             connect_errors=connect_errors,
             connect_seconds=connect_seconds,
+            connect_cpu=connect_cpu,
+            delivery_cpu=delivery_cpu,
             delivered=len(latencies),
             latencies_ms=latencies,
             send_ms=send_ms,
             late_errors=late_errors,
+            sampler=sampler,
         )
     finally:
+        gc.enable()
+        sampler.stopping.set()
         await close_all(clients)
 
 
@@ -463,7 +543,7 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[rank - 1]
 
 
-def report(result: Result, layer_errors: collections.Counter, error_lines: int) -> bool:
+def report(result: Result, layer_errors: collections.Counter, exceptions: int) -> bool:
     lat = result.latencies_ms
     out("--- websocket fan-out -------------------------------------------")
     out(f"clients requested     {result.clients}")
@@ -472,6 +552,8 @@ def report(result: Result, layer_errors: collections.Counter, error_lines: int) 
     for kind, n in result.connect_errors.most_common(5):
         out(f"    {n:5d} x {kind}")
     out(f"connect phase         {result.connect_seconds:.2f} s (all connected + subscribed)")
+    server_cpu, own_cpu = result.connect_cpu
+    out(f"  CPU in connect phase  server {server_cpu:.2f} s, clients {own_cpu:.2f} s")
     out(f"send_event_now call   {result.send_ms:.1f} ms (included in the latencies)")
     out(f"deliveries received   {result.delivered} of {result.clients}")
     for kind, n in result.late_errors.most_common(5):
@@ -482,14 +564,24 @@ def report(result: Result, layer_errors: collections.Counter, error_lines: int) 
         out(f"latency p99           {percentile(lat, 99):.1f} ms")
         out(f"latency max           {lat[-1]:.1f} ms")
         out(f"latency mean          {statistics.fmean(lat):.1f} ms")
+        out(f"spread (max - min)    {lat[-1] - lat[0]:.1f} ms")
+    server_cpu, own_cpu = result.delivery_cpu
+    out(f"  CPU send->last event  server {server_cpu:.2f} s, clients {own_cpu:.2f} s")
+    smp = result.sampler
+    if smp.failure:
+        out(f"connection counts     not sampled ({smp.failure})")
+    else:
+        out(f"redis clients         peak {smp.redis_peak} (idle server: {smp.redis_first})")
+        out(f"postgres backends     peak {smp.pg_peak} (idle server: {smp.pg_first})")
     out(f"server layer errors   {sum(layer_errors.values())}")
     for kind, n in layer_errors.most_common():
         out(f"    {n:5d} x {kind}")
-    out(f"server error lines    {error_lines}")
+    out(f"server exceptions     {exceptions} (unhandled in the ASGI app)")
     return (
         result.connected == result.clients
         and result.delivered == result.clients
         and not layer_errors
+        and not exceptions
     )
 
 
@@ -513,10 +605,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="idle seconds between subscribe and the event (12: spans two of the channel"
         " layer's 5 s blocking reads)",
     )
-    parser.add_argument("--keep-log", action="store_true", help="print the server log path")
+    parser.add_argument(
+        "--keep-log", action="store_true", help="keep the server log, print its path"
+    )
     args = parser.parse_args(argv)
-    if not (1 <= args.users <= args.clients <= 20000 and 0 <= args.hold <= 600):
-        parser.error("need 1 <= --users <= --clients <= 20000 and 0 <= --hold <= 600")
+    if not 1 <= args.users <= args.clients <= 20000:
+        parser.error("need 1 <= --users <= --clients <= 20000")
+    if not (0 <= args.hold <= 600 and 0 < args.timeout <= 600 and 0 < args.delivery_timeout <= 600):
+        parser.error("--hold, --timeout and --delivery-timeout: at most 600 s")
     return args
 
 
@@ -529,10 +625,12 @@ def main(argv: list[str] | None = None) -> int:
 
     urls = service_urls()
     env = production_env(urls)
-    os.environ.update({k: env[k] for k in ("DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS")})
-    os.environ.update({k: env[k] for k in ("SECURE_SSL_REDIRECT", "DJANGO_SETTINGS_MODULE")})
-    os.environ.update(urls)
+    # Same settings here as in the server: the session hash needs the same SECRET_KEY, and
+    # send_event_now the same channel layer.
+    os.environ.update(env)
     sys.path.insert(0, str(ROOT))
+    # A plain `kill` must still stop the server (it runs in its own process group).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     migrate(env)
     import django
@@ -550,13 +648,14 @@ def main(argv: list[str] | None = None) -> int:
         server = start_server(env, port, log)
         out(f"server                uvicorn pid {server.pid} on {HOST}:{port} (production)")
         wait_until_listening(server, port)
-        result = asyncio.run(run_clients(args, port, fixture))
+        result = asyncio.run(run_clients(args, port, server.pid, fixture))
         time.sleep(0.5)  # let the server flush whatever it logs about the disconnects
     except BaseException:
         if server is not None:
             stop_server(server)
         log.close()
         sys.stderr.write(Path(log.name).read_text(errors="replace")[-5000:])
+        sys.stderr.write(f"\nserver log kept at {log.name}\n")
         raise
     finally:
         if server is not None:
@@ -569,9 +668,9 @@ def main(argv: list[str] | None = None) -> int:
                 out(f"cleanup failed: {exc!r}")
 
     server_log = Path(log.name).read_text(errors="replace")
-    layer_errors, error_lines = scan_server_log(server_log)
-    ok = report(result, layer_errors, error_lines)
-    if error_lines and not ok:
+    layer_errors, exceptions = scan_server_log(server_log)
+    ok = report(result, layer_errors, exceptions)
+    if exceptions and not ok:
         out("--- server log (last 40 lines) ---")
         for line in server_log.splitlines()[-40:]:
             out(line)
