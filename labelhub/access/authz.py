@@ -1,39 +1,111 @@
-"""The one authorization entry point: ``can(actor, permission, obj)``."""
+"""The one authorization entry point: ``can(actor, permission, obj)``.
+
+Actors are users or API keys. Objects are a workspace, a project, or anything carrying a
+``project`` or ``workspace`` attribute. A user's permissions are the union of:
+
+* the workspace role (system or custom) — its project permissions count in every project
+  only when it holds ``access_all_projects``;
+* project grants, direct and through groups (django-guardian object permissions).
+
+An API key holds its owner's permissions, restricted to the key's own list when it has
+one, and nothing once it is revoked or expired or its owner has left the workspace.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from labelhub.access.permissions import Permission
-from labelhub.access.roles import role_permissions
+from guardian.core import ObjectPermissionChecker
+
+from labelhub.access.permissions import PROJECT_PERMISSIONS, Permission, Scope
 from labelhub.workspaces import selectors as ws_selectors
 from labelhub.workspaces.models import Role, Workspace
 
 
-def workspace_role(actor: Any, workspace: Workspace) -> str | None:
-    """Return the actor's effective workspace role, or None when it has no access."""
+def actor_user(actor: Any) -> Any:
+    """The user an actor acts as (an API key's owner), or None when it cannot act."""
+    from labelhub.accounts.models import ApiKey
+
+    if isinstance(actor, ApiKey):
+        return actor.owner if actor.status == "active" else None
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return None
-    membership = ws_selectors.membership_get(workspace=workspace, user=actor)
+    return actor
+
+
+def _key_limit(actor: Any) -> frozenset[Permission] | None:
+    from labelhub.accounts.models import ApiKey
+
+    if isinstance(actor, ApiKey) and actor.permissions is not None:
+        return frozenset(Permission(c) for c in actor.permissions if c in Permission._value2member_map_)
+    return None
+
+
+def workspace_role(actor: Any, workspace: Workspace) -> str | None:
+    """Return the effective system role code (``custom`` for custom roles), or None."""
+    ref = workspace_role_ref(actor, workspace)
+    return ref.role if ref else None
+
+
+def workspace_role_ref(actor: Any, workspace: Workspace):
+    """Return the RoleRef the actor holds in the workspace, or None without access."""
+    from labelhub.access.selectors import RoleRef, role_ref_of
+
+    user = actor_user(actor)
+    if user is None:
+        return None
+    membership = ws_selectors.membership_get(workspace=workspace, user=user)
     if membership is not None:
-        return membership.role
+        return role_ref_of(membership)
     # Tenant admins administer every workspace of their tenant without joining it.
-    if ws_selectors.is_tenant_admin(user=actor, tenant_id=workspace.tenant_id):
-        return Role.ADMIN
+    if ws_selectors.is_tenant_admin(user=user, tenant_id=workspace.tenant_id):
+        return RoleRef(Role.ADMIN)
     return None
 
 
 def permissions_for(actor: Any, workspace: Workspace) -> frozenset[Permission]:
-    """Return every permission the actor holds in the workspace."""
-    role = workspace_role(actor, workspace)
-    if role is None:
+    """Every permission the actor holds at workspace level (project ones: in all projects)."""
+    ref = workspace_role_ref(actor, workspace)
+    if ref is None:
         return frozenset()
-    return role_permissions(role)
+    perms = ref.workspace_permissions() | {Permission.VIEW_WORKSPACE}
+    if Permission.ACCESS_ALL_PROJECTS not in perms:
+        perms = perms - PROJECT_PERMISSIONS
+    limit = _key_limit(actor)
+    return frozenset(perms & limit if limit is not None else perms)
+
+
+def project_permissions_for(actor: Any, project: Any) -> frozenset[Permission]:
+    """Every permission the actor holds on one project."""
+    user = actor_user(actor)
+    ref = workspace_role_ref(actor, project.workspace)
+    if ref is None:
+        return frozenset()
+    perms = set(ref.workspace_permissions() | {Permission.VIEW_WORKSPACE})
+    if Permission.ACCESS_ALL_PROJECTS not in perms:
+        perms -= PROJECT_PERMISSIONS
+    granted = ObjectPermissionChecker(user).get_perms(project)
+    perms |= {Permission(c) for c in granted if c in Permission._value2member_map_}
+    limit = _key_limit(actor)
+    return frozenset(perms & limit if limit is not None else perms)
+
+
+def _project_of(obj: Any) -> Any:
+    from labelhub.projects.models import Project
+
+    if isinstance(obj, Project):
+        return obj
+    return getattr(obj, "project", None)
 
 
 def can(actor: Any, permission: Permission, obj: Any) -> bool:
     """Answer whether the actor may exercise the permission on the object."""
+    project = _project_of(obj)
+    if project is not None and permission.scope == Scope.PROJECT:
+        return permission in project_permissions_for(actor, project)
     workspace = obj if isinstance(obj, Workspace) else getattr(obj, "workspace", None)
+    if workspace is None and project is not None:
+        workspace = project.workspace
     if workspace is None:
         raise TypeError(f"cannot find the workspace of {obj!r}")
     return permission in permissions_for(actor, workspace)

@@ -84,6 +84,9 @@ class Invitation(OpaqueIdModel):
     )
     email = models.EmailField(max_length=254)
     role = models.CharField(max_length=32, choices=Role.choices)
+    custom_role = models.ForeignKey(
+        "access.CustomRole", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     invited_by = models.ForeignKey(
@@ -101,6 +104,11 @@ class Invitation(OpaqueIdModel):
                 fields=["workspace", "email"],
                 condition=Q(status="pending"),
                 name="invitation_one_pending_per_email",
+            ),
+            models.CheckConstraint(
+                condition=(Q(role="custom") & Q(custom_role__isnull=False))
+                | (~Q(role="custom") & Q(custom_role__isnull=True)),
+                name="invitation_role_pair",
             ),
         ]
         indexes = [
@@ -122,3 +130,48 @@ class Invitation(OpaqueIdModel):
         if self.status == self.Status.PENDING and self.is_expired:
             return self.Status.EXPIRED
         return self.status
+
+
+API_KEY_PREFIX = "lh_"
+
+
+class ApiKey(OpaqueIdModel):
+    """A member's key for one workspace; the secret is shown once and stored hashed.
+
+    The key acts as its owner, restricted to ``permissions`` when given (never more than
+    the owner holds at the time of each request: a shrinking role shrinks the key, and the
+    key dies when the owner leaves the workspace).
+    """
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="api_keys"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    #: public part, shown in lists and used for the lookup (``lh_`` + 10 characters)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    #: codenames the key is restricted to; null means "whatever the owner may do"
+    permissions = models.JSONField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "owner", "-created_at"], name="apikey_ws_owner")]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def status(self) -> str:
+        """active, revoked or expired."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and timezone.now() >= self.expires_at:
+            return "expired"
+        return "active"

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from labelhub.core.models import OpaqueIdModel
@@ -35,6 +36,8 @@ class Workspace(OpaqueIdModel):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="workspaces")
     name = models.CharField(max_length=120)
+    #: members holding manage-members or manage-roles must sign in with a second factor
+    require_mfa_for_admins = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -56,6 +59,13 @@ class Role(models.TextChoices):
     PROJECT_BASED = "project_based", "Project-based"
     REVIEWER = "reviewer", "Reviewer"
     LABELER = "labeler", "Labeler"
+    #: the member holds a custom role (``custom_role`` names it)
+    CUSTOM = "custom", "Custom role"
+
+    @classmethod
+    def system_values(cls) -> list[str]:
+        """Codes of the five system roles (everything but the custom marker)."""
+        return [r.value for r in cls if r != cls.CUSTOM]
 
 
 class Membership(OpaqueIdModel):
@@ -66,13 +76,26 @@ class Membership(OpaqueIdModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=32, choices=Role.choices)
+    custom_role = models.ForeignKey(
+        "access.CustomRole", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=(Q(role="custom") & Q(custom_role__isnull=False))
+                | (~Q(role="custom") & Q(custom_role__isnull=True)),
+                name="membership_role_pair",
+            ),
         ]
         indexes = [models.Index(fields=["workspace", "role"], name="membership_ws_role")]
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.workspace} as {self.get_role_display()}"
+        return f"{self.user} in {self.workspace} as {self.role_label}"
+
+    @property
+    def role_label(self) -> str:
+        """Display name of the role held (the custom role's name for custom roles)."""
+        return self.custom_role.name if self.custom_role_id else self.get_role_display()
