@@ -33,11 +33,14 @@ def actor_user(actor: Any) -> Any:
     return actor
 
 
-def _key_limit(actor: Any) -> frozenset[Permission] | None:
+def key_limit(actor: Any) -> frozenset[Permission] | None:
+    """The permissions an API key is restricted to, or None (no restriction / not a key)."""
     from labelhub.accounts.models import ApiKey
 
     if isinstance(actor, ApiKey) and actor.permissions is not None:
-        return frozenset(Permission(c) for c in actor.permissions if c in Permission._value2member_map_)
+        return frozenset(
+            Permission(c) for c in actor.permissions if c in Permission._value2member_map_
+        )
     return None
 
 
@@ -71,7 +74,7 @@ def permissions_for(actor: Any, workspace: Workspace) -> frozenset[Permission]:
     perms = ref.workspace_permissions() | {Permission.VIEW_WORKSPACE}
     if Permission.ACCESS_ALL_PROJECTS not in perms:
         perms = perms - PROJECT_PERMISSIONS
-    limit = _key_limit(actor)
+    limit = key_limit(actor)
     return frozenset(perms & limit if limit is not None else perms)
 
 
@@ -86,7 +89,7 @@ def project_permissions_for(actor: Any, project: Any) -> frozenset[Permission]:
         perms -= PROJECT_PERMISSIONS
     granted = ObjectPermissionChecker(user).get_perms(project)
     perms |= {Permission(c) for c in granted if c in Permission._value2member_map_}
-    limit = _key_limit(actor)
+    limit = key_limit(actor)
     return frozenset(perms & limit if limit is not None else perms)
 
 

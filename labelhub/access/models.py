@@ -35,7 +35,9 @@ class CustomRole(OpaqueIdModel):
 def _role_pair_check(prefix: str, name: str) -> models.CheckConstraint:
     """Exactly one of: a system role code, or 'custom' with a custom role."""
     return models.CheckConstraint(
-        condition=(Q(**{f"{prefix}role": Role.CUSTOM}) & Q(**{f"{prefix}custom_role__isnull": False}))
+        condition=(
+            Q(**{f"{prefix}role": Role.CUSTOM}) & Q(**{f"{prefix}custom_role__isnull": False})
+        )
         | (~Q(**{f"{prefix}role": Role.CUSTOM}) & Q(**{f"{prefix}custom_role__isnull": True})),
         name=name,
     )
@@ -74,7 +76,9 @@ class Group(OpaqueIdModel):
 class GroupEvent(OpaqueIdModel):
     """One change to a group, kept after the group is deleted (for the history CSV)."""
 
-    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     group = models.ForeignKey(Group, null=True, on_delete=models.SET_NULL, related_name="events")
     group_name = models.CharField(max_length=80)
     actor = models.ForeignKey(
@@ -94,7 +98,9 @@ class GroupEvent(OpaqueIdModel):
 class ProjectGrant(OpaqueIdModel):
     """A project role given to a member or a group; mirrored into guardian object perms."""
 
-    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="grants")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -118,7 +124,9 @@ class ProjectGrant(OpaqueIdModel):
                 fields=["project", "user"], condition=Q(user__isnull=False), name="grant_user_once"
             ),
             models.UniqueConstraint(
-                fields=["project", "group"], condition=Q(group__isnull=False), name="grant_group_once"
+                fields=["project", "group"],
+                condition=Q(group__isnull=False),
+                name="grant_group_once",
             ),
             _role_pair_check("", "grant_role_pair"),
         ]

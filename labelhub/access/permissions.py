@@ -107,7 +107,12 @@ class Permission(enum.StrEnum):
 
     # --- project ---------------------------------------------------------------------------
     VIEW_PROJECT = ("view_project", Scope.PROJECT, "View project", "Open the project and its data.")
-    LABEL = ("label", Scope.PROJECT, "Label", "Take labeling tasks from the queue and submit labels.")
+    LABEL = (
+        "label",
+        Scope.PROJECT,
+        "Label",
+        "Take labeling tasks from the queue and submit labels.",
+    )
     REVIEW = ("review", Scope.PROJECT, "Review", "Review labels: approve, reject, score.")
     REWORK = ("rework", Scope.PROJECT, "Rework", "Rework rejected labels.")
     MANAGE_PROJECT_SETTINGS = (
@@ -140,7 +145,12 @@ class Permission(enum.StrEnum):
         "Import labels",
         "Import pre-labels and ground truth.",
     )
-    EXPORT_LABELS = ("export_labels", Scope.PROJECT, "Export labels", "Export data rows and labels.")
+    EXPORT_LABELS = (
+        "export_labels",
+        Scope.PROJECT,
+        "Export labels",
+        "Export data rows and labels.",
+    )
     VIEW_PERFORMANCE = (
         "view_performance",
         Scope.PROJECT,

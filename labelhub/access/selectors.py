@@ -40,7 +40,9 @@ class RoleRef:
     def project_permissions(self) -> frozenset[Permission]:
         """Permissions when given on a project (directly or through a group)."""
         if self.custom_role:
-            return frozenset(Permission(c) for c in self.custom_role.permissions) & PROJECT_PERMISSIONS
+            return (
+                frozenset(Permission(c) for c in self.custom_role.permissions) & PROJECT_PERMISSIONS
+            )
         return SYSTEM_PROJECT_ROLE_PERMISSIONS.get(self.role, frozenset())
 
 
@@ -66,7 +68,8 @@ def resolve_role(*, workspace: Workspace, value: Any, scope: Scope, field: str =
         )
     if custom.scope != scope:
         raise ValidationFailed(
-            f"The custom role {custom.name!r} is a {custom.scope} role; a {scope} role is needed here.",
+            f"The custom role {custom.name!r} is a {custom.scope} role; "
+            f"a {scope} role is needed here.",
             field=field,
         )
     return RoleRef(Role.CUSTOM, custom)
@@ -75,7 +78,9 @@ def resolve_role(*, workspace: Workspace, value: Any, scope: Scope, field: str =
 def role_choices(*, workspace: Workspace, scope: Scope) -> list[tuple[str, str]]:
     """Options for a role picker: system roles, then the workspace's custom roles of a scope."""
     system = [(r.value, r.label) for r in Role if r != Role.CUSTOM]
-    custom = [(str(c.pk), c.name) for c in custom_role_list(workspace=workspace).filter(scope=scope)]
+    custom = [
+        (str(c.pk), c.name) for c in custom_role_list(workspace=workspace).filter(scope=scope)
+    ]
     return system + custom
 
 
@@ -94,7 +99,11 @@ def access_custom_role(*, workspace: Workspace, id: Any) -> CustomRole:
 
 def group_list(*, workspace: Workspace) -> QuerySet[Group]:
     """Groups of the workspace by name."""
-    return Group.objects.filter(workspace=workspace).select_related("default_custom_role").order_by("name")
+    return (
+        Group.objects.filter(workspace=workspace)
+        .select_related("default_custom_role")
+        .order_by("name")
+    )
 
 
 def access_group(*, workspace: Workspace, id: Any) -> Group:
@@ -134,3 +143,50 @@ def custom_role_usage(*, role: CustomRole) -> dict[str, int]:
         "groups": Group.objects.filter(default_custom_role=role).count(),
         "project_grants": ProjectGrant.objects.filter(custom_role=role).count(),
     }
+
+
+def project_grant_codenames(target: Any, project: Any) -> list[str]:
+    """Codenames guardian holds directly for one user or auth group on one project."""
+    from django.contrib.auth.models import Group as AuthGroup
+
+    from labelhub.projects.models import ProjectGroupObjectPermission, ProjectUserObjectPermission
+
+    if isinstance(target, AuthGroup):
+        rows = ProjectGroupObjectPermission.objects.filter(group=target, content_object=project)
+    else:
+        rows = ProjectUserObjectPermission.objects.filter(user=target, content_object=project)
+    return sorted(rows.values_list("permission__codename", flat=True))
+
+
+def projects_visible_to(*, actor: Any, workspace: Workspace) -> QuerySet:
+    """Projects of the workspace the actor may view (workspace role or grants)."""
+    from guardian.shortcuts import get_objects_for_user
+
+    from labelhub.access.authz import actor_user, key_limit, permissions_for
+    from labelhub.projects.models import Project
+
+    scoped = Project.objects.filter(workspace=workspace)
+    perms = permissions_for(actor, workspace)
+    if Permission.VIEW_WORKSPACE not in perms:
+        return scoped.none()
+    if Permission.VIEW_PROJECT in perms:  # a role that reaches every project
+        return scoped
+    limit = key_limit(actor)
+    if limit is not None and Permission.VIEW_PROJECT not in limit:
+        return scoped.none()
+    return get_objects_for_user(
+        actor_user(actor), "projects.view_project", klass=scoped, accept_global_perms=False
+    )
+
+
+def granted_project_codenames(*, user: Any, workspace: Workspace) -> set[str]:
+    """Project codenames the user holds through grants on any project of the workspace."""
+    from labelhub.projects.models import ProjectGroupObjectPermission, ProjectUserObjectPermission
+
+    direct = ProjectUserObjectPermission.objects.filter(
+        user=user, content_object__workspace=workspace
+    ).values_list("permission__codename", flat=True)
+    via_groups = ProjectGroupObjectPermission.objects.filter(
+        group__user=user, content_object__workspace=workspace
+    ).values_list("permission__codename", flat=True)
+    return set(direct) | set(via_groups)

@@ -43,7 +43,7 @@ class InvitationListView(WorkspaceScopedView):
         data = InvitationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         invitation, token = services.invitation_create(
-            workspace=self.workspace, actor=request.user, **data.validated_data
+            workspace=self.workspace, actor=self.actor, **data.validated_data
         )
         body = InvitationCreatedSerializer(
             invitation, context={"accept_url": services.invitation_accept_url(token)}
@@ -65,7 +65,7 @@ class InvitationDetailView(WorkspaceScopedView):
     @extend_schema(responses=InvitationSerializer)
     def delete(self, request, id):
         inv = services.invitation_revoke(
-            workspace=self.workspace, actor=request.user, invitation=self.get_object()
+            workspace=self.workspace, actor=self.actor, invitation=self.get_object()
         )
         return Response(InvitationSerializer(inv).data)
 

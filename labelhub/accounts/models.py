@@ -133,6 +133,8 @@ class Invitation(OpaqueIdModel):
 
 
 API_KEY_PREFIX = "lh_"
+#: random hex characters after ``lh_`` in a key's public prefix
+API_KEY_PREFIX_CHARS = 10
 
 
 class ApiKey(OpaqueIdModel):
@@ -161,7 +163,9 @@ class ApiKey(OpaqueIdModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["workspace", "owner", "-created_at"], name="apikey_ws_owner")]
+        indexes = [
+            models.Index(fields=["workspace", "owner", "-created_at"], name="apikey_ws_owner")
+        ]
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -4,16 +4,28 @@ from rest_framework import serializers
 
 from labelhub.accounts.models import Invitation
 from labelhub.core.api import StrictSerializer
-from labelhub.workspaces.models import Role
 
 
 class InvitationSerializer(serializers.ModelSerializer):
     status = serializers.CharField(source="effective_status")
+    role_label = serializers.SerializerMethodField()
     invited_by = serializers.SerializerMethodField()
 
     class Meta:
         model = Invitation
-        fields = ["id", "email", "role", "status", "invited_by", "created_at", "expires_at"]
+        fields = [
+            "id",
+            "email",
+            "role",
+            "role_label",
+            "status",
+            "invited_by",
+            "created_at",
+            "expires_at",
+        ]
+
+    def get_role_label(self, obj: Invitation) -> str:
+        return obj.custom_role.name if obj.custom_role_id else obj.get_role_display()
 
     def get_invited_by(self, obj: Invitation) -> str | None:
         return obj.invited_by.email if obj.invited_by else None
@@ -21,7 +33,9 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 class InvitationCreateSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
-    role = serializers.ChoiceField(choices=Role.choices)
+    role = serializers.CharField(
+        max_length=64, help_text="A system role code or the id of a workspace-scoped custom role."
+    )
 
 
 class InvitationCreatedSerializer(InvitationSerializer):

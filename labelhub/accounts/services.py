@@ -14,11 +14,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from labelhub.access.authz import can
-from labelhub.access.permissions import Permission
-from labelhub.accounts.models import Invitation, User, hash_token, normalize_email
-from labelhub.core.audit import audit_record
+from labelhub.access.permissions import Permission, Scope
+from labelhub.access.selectors import resolve_role, role_ref_of
+from labelhub.accounts.models import (
+    API_KEY_PREFIX,
+    API_KEY_PREFIX_CHARS,
+    ApiKey,
+    Invitation,
+    User,
+    hash_token,
+    normalize_email,
+)
+from labelhub.core.audit import actor_identity, audit_record
 from labelhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from labelhub.workspaces.models import Membership, Role, Workspace
+from labelhub.workspaces.models import Membership, Workspace
 from labelhub.workspaces.services import membership_add
 
 
@@ -73,10 +82,7 @@ def invitation_create(
     if not can(actor, Permission.MANAGE_MEMBERS, workspace):
         raise PermissionDenied()
     email = clean_email(email)
-    if role not in Role.values:
-        raise ValidationFailed(
-            f"Unknown role {role!r}; choose one of: {', '.join(Role.values)}.", field="role"
-        )
+    ref = resolve_role(workspace=workspace, value=role, scope=Scope.WORKSPACE)
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         if Membership.objects.filter(workspace=workspace, user__email=email).exists():
@@ -90,9 +96,10 @@ def invitation_create(
                 invitation = Invitation.objects.create(
                     workspace=workspace,
                     email=email,
-                    role=role,
+                    role=ref.role,
+                    custom_role=ref.custom_role,
                     token_hash=hash_token(token),
-                    invited_by=actor,
+                    invited_by=actor_identity(actor)[0],
                     expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
                 )
         except IntegrityError as exc:
@@ -106,7 +113,7 @@ def invitation_create(
             verb="invitation.created",
             target=invitation,
             target_type="invitation",
-            after={"email": email, "role": role},
+            after={"email": email, "role": ref.key, "role_label": ref.label},
         )
         from labelhub.accounts.tasks import send_invitation_email_task
 
@@ -154,7 +161,7 @@ def invitation_revoke(*, workspace: Workspace, actor: Any, invitation: Invitatio
             verb="invitation.revoked",
             target=inv,
             target_type="invitation",
-            before={"email": inv.email, "role": inv.role, "status": "pending"},
+            before={"email": inv.email, "role": role_ref_of(inv).label, "status": "pending"},
             after={"status": "revoked"},
         )
     return inv
@@ -200,7 +207,9 @@ def invitation_accept(
                     details={"email": ["Sign in to accept."]},
                 )
             user = user_create(email=inv.email, password=password or "", name=name)
-        membership = membership_add(workspace=inv.workspace, user=user, role=inv.role, actor=user)
+        membership = membership_add(
+            workspace=inv.workspace, user=user, role=role_ref_of(inv), actor=user
+        )
         inv.status = Invitation.Status.ACCEPTED
         inv.accepted_by = user
         inv.closed_at = timezone.now()
@@ -212,7 +221,7 @@ def invitation_accept(
             target=inv,
             target_type="invitation",
             before={"status": "pending"},
-            after={"status": "accepted", "email": inv.email, "role": inv.role},
+            after={"status": "accepted", "email": inv.email, "role": role_ref_of(inv).label},
         )
     return user, membership
 
@@ -223,3 +232,160 @@ def invitations_expire() -> int:
     return Invitation.objects.filter(status=Invitation.Status.PENDING, expires_at__lte=now).update(
         status=Invitation.Status.EXPIRED, closed_at=now
     )
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+def _clean_expiry(expires_at: Any):
+    from datetime import datetime
+
+    if expires_at in (None, ""):
+        return None
+    if not isinstance(expires_at, datetime):
+        raise ValidationFailed("Give a date and time.", field="expires_at")
+    if timezone.is_naive(expires_at):
+        expires_at = timezone.make_aware(expires_at, timezone.utc)
+    if expires_at <= timezone.now():
+        raise ValidationFailed("The expiry must be in the future.", field="expires_at")
+    return expires_at
+
+
+def api_key_create(
+    *,
+    workspace: Workspace,
+    actor: Any,
+    name: Any,
+    expires_at: Any = None,
+    permissions: Any = None,
+) -> tuple[ApiKey, str]:
+    """Create a key for the actor in this workspace; returns it and the secret (shown once).
+
+    ``permissions`` restricts the key to a subset of what the actor holds now; asking for
+    more is refused. The key never outgrows its owner later either (checked per request).
+    """
+    from labelhub.access.authz import permissions_for
+    from labelhub.access.permissions import parse_permissions
+    from labelhub.access.selectors import granted_project_codenames
+
+    if not isinstance(actor, User):
+        raise PermissionDenied("API keys cannot create API keys; sign in to create one.")
+    if not can(actor, Permission.MANAGE_OWN_API_KEYS, workspace):
+        raise PermissionDenied()
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationFailed("This field is required.", field="name")
+    name = " ".join(name.split())
+    if len(name) > 100:
+        raise ValidationFailed("At most 100 characters.", field="name")
+    expires_at = _clean_expiry(expires_at)
+    codenames = None
+    if permissions is not None:
+        try:
+            wanted = parse_permissions(permissions)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="permissions") from exc
+        if not wanted:
+            raise ValidationFailed(
+                "Choose at least one permission, or omit the list.", field="permissions"
+            )
+        # Project permissions held only through project grants count as held too.
+        held = {p.value for p in permissions_for(actor, workspace)}
+        held |= granted_project_codenames(user=actor, workspace=workspace)
+        extra = sorted(p.value for p in wanted if p.value not in held)
+        if extra:
+            raise ValidationFailed(
+                f"A key cannot hold permissions you do not have: {', '.join(extra)}.",
+                field="permissions",
+            )
+        codenames = sorted(p.value for p in wanted)
+    prefix = API_KEY_PREFIX + secrets.token_hex(API_KEY_PREFIX_CHARS // 2)
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            workspace=workspace,
+            owner=actor,
+            name=name,
+            prefix=prefix,
+            secret_hash=hash_token(secret),
+            permissions=codenames,
+            expires_at=expires_at,
+        )
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            verb="api_key.created",
+            target=key,
+            target_type="api_key",
+            after={
+                "name": name,
+                "prefix": prefix,
+                "permissions": codenames,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
+        )
+    return key, f"{prefix}_{secret}"
+
+
+def api_key_revoke(*, workspace: Workspace, actor: Any, key: ApiKey) -> ApiKey:
+    """Revoke a key: one's own, or anyone's with manage-all-API-keys."""
+    own = key.owner_id == getattr(actor, "pk", None)
+    needed = Permission.MANAGE_OWN_API_KEYS if own else Permission.MANAGE_ALL_API_KEYS
+    if not can(actor, needed, workspace):
+        raise PermissionDenied()
+    with transaction.atomic():
+        key = ApiKey.objects.select_for_update().get(pk=key.pk, workspace=workspace)
+        if key.revoked_at is not None:
+            raise Conflict("This key is already revoked.")
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            verb="api_key.revoked",
+            target=key,
+            target_type="api_key",
+            before={"status": "active", "owner": key.owner.email},
+            after={"status": "revoked"},
+        )
+    return key
+
+
+def api_key_authenticate(raw: str, *, ip_address: str | None = None) -> ApiKey | None:
+    """Return the active key a bearer token names, or None; refused uses are audited."""
+    import hmac
+
+    if not isinstance(raw, str) or not raw.startswith(API_KEY_PREFIX):
+        return None
+    # The secret itself may contain "_": split at the fixed prefix length instead.
+    cut = len(API_KEY_PREFIX) + API_KEY_PREFIX_CHARS
+    prefix, sep, secret = raw[:cut], raw[cut : cut + 1], raw[cut + 1 :]
+    if sep != "_" or not secret or len(secret) > 200:
+        return None
+    key = ApiKey.objects.select_related("owner", "workspace").filter(prefix=prefix).first()
+    # Compare in constant time even when the prefix is unknown, so timing tells nothing.
+    expected = key.secret_hash if key else hash_token("")
+    if not hmac.compare_digest(expected, hash_token(secret)) or key is None:
+        return None
+    status = key.status
+    member = Membership.objects.filter(workspace=key.workspace, user=key.owner).exists()
+    if status != "active" or not member or not key.owner.is_active:
+        audit_record(
+            workspace=key.workspace,
+            actor=key.owner,
+            verb="api_key.refused",
+            target=key,
+            target_type="api_key",
+            after={"reason": status if status != "active" else "owner left the workspace"},
+            ip_address=ip_address,
+        )
+        return None
+    now = timezone.now()
+    # One write a minute at most: last-used is informative, not an access log.
+    if (
+        key.last_used_at is None
+        or (now - key.last_used_at).total_seconds() > 60
+        or key.last_used_ip != ip_address
+    ):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_ip=ip_address)
+        key.last_used_at, key.last_used_ip = now, ip_address
+    return key

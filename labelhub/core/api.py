@@ -47,16 +47,29 @@ class WorkspaceScopedView(GenericAPIView):
                 "get_object_from hooks so workspace scoping cannot be bypassed"
             )
 
+    @property
+    def actor(self) -> Any:
+        """Who acts: the API key when the request carries one, else the signed-in user."""
+        from labelhub.accounts.models import ApiKey
+
+        auth = getattr(self.request, "auth", None)
+        return auth if isinstance(auth, ApiKey) else self.request.user
+
     def initial(self, request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, IsAuthenticated, throttles
-        self.workspace = current_workspace_for(request)
+        from labelhub.accounts.models import ApiKey
+
+        if isinstance(request.auth, ApiKey):
+            self.workspace = request.auth.workspace  # a key works in its own workspace only
+        else:
+            self.workspace = current_workspace_for(request)
         if self.workspace is None and not self.workspace_optional:
             raise NotFound("You are not a member of any workspace.")
         if self.workspace is not None:
             permission = self.required_permissions.get(request.method, Permission.VIEW_WORKSPACE)
             if request.method == "OPTIONS":
                 permission = Permission.VIEW_WORKSPACE
-            if permission is not None and not can(request.user, permission, self.workspace):
+            if permission is not None and not can(self.actor, permission, self.workspace):
                 raise PermissionDenied()
 
     # --- hooks -----------------------------------------------------------------------------
@@ -77,8 +90,27 @@ class WorkspaceScopedView(GenericAPIView):
         pk = parse_id(self.kwargs.get(self.lookup_url_kwarg))
         obj = self.filter_queryset(self.get_queryset()).filter(pk=pk).first() if pk else None
         if obj is None:
+            self._audit_if_foreign(pk)
             raise NotFound()
         return obj
+
+    def _audit_if_foreign(self, pk: Any) -> None:
+        """Record an attempt to reach another workspace's object (the answer stays 404)."""
+        if pk is None or self.queryset is None or self.workspace is None:
+            return
+        model = self.queryset.model
+        foreign = model.objects.filter(pk=pk).exclude(**{self.workspace_field: self.workspace})
+        if foreign.exists():
+            from labelhub.access.authz import actor_user
+            from labelhub.core.audit import audit_record
+
+            audit_record(
+                workspace=self.workspace,
+                actor=actor_user(self.actor),
+                verb="access.cross_workspace_refused",
+                target_type=model._meta.model_name,
+                after={"id": str(pk), "method": self.request.method, "path": self.request.path},
+            )
 
 
 class StrictSerializer(serializers.Serializer):

@@ -8,6 +8,17 @@ from labelhub.core.context import current_ip
 from labelhub.core.models import AuditLogEntry
 
 
+def actor_identity(actor: Any) -> tuple[Any, str]:
+    """The user behind an actor (an API key's owner) and how history should name it."""
+    from labelhub.accounts.models import ApiKey
+
+    if isinstance(actor, ApiKey):
+        return actor.owner, f"{actor.owner.email} (API key {actor.prefix})"
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        return actor, actor.email
+    return None, "system"
+
+
 def audit_record(
     *,
     workspace: Any,
@@ -20,11 +31,11 @@ def audit_record(
     ip_address: str | None = None,
 ) -> AuditLogEntry:
     """Write one audit row inside the caller's transaction."""
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user, label = actor_identity(actor)
     return AuditLogEntry.objects.create(
         workspace=workspace,
-        actor=actor if is_user else None,
-        actor_label=(actor.email if is_user else "system"),
+        actor=user,
+        actor_label=label,
         verb=verb,
         target_type=target_type or (target._meta.model_name if target is not None else ""),
         target_id=str(target.pk) if target is not None else "",

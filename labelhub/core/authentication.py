@@ -1,7 +1,7 @@
-"""Authentication classes for the API."""
+"""Authentication classes for the API: session (console) and bearer API keys."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication
+from rest_framework import authentication, exceptions
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
@@ -9,6 +9,29 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Session realm="api"'
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer lh_…``: the request acts as the key (its owner, restricted)."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        from labelhub.accounts.services import api_key_authenticate
+
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        key = api_key_authenticate(raw.strip(), ip_address=request.META.get("REMOTE_ADDR"))
+        if key is None:
+            raise exceptions.AuthenticationFailed("The API key is invalid, revoked or expired.")
+        return key.owner, key
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
 
 
 class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -19,3 +42,13 @@ class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Describe API-key auth in the OpenAPI schema."""
+
+    target_class = "labelhub.core.authentication.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "API key: lh_…"}

@@ -143,7 +143,7 @@ class MemberDetailView(WorkspaceScopedView):
         data.is_valid(raise_exception=True)
         m = services.membership_change_role(
             workspace=self.workspace,
-            actor=request.user,
+            actor=self.actor,
             membership=membership,
             role=data.validated_data["role"],
         )
@@ -152,7 +152,7 @@ class MemberDetailView(WorkspaceScopedView):
     @extend_schema(responses={204: None})
     def delete(self, request, id):
         services.membership_remove(
-            workspace=self.workspace, actor=request.user, membership=self.get_object()
+            workspace=self.workspace, actor=self.actor, membership=self.get_object()
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -34,17 +34,21 @@ class MyWorkspaceSerializer(WorkspaceSerializer):
 
 class MemberSerializer(serializers.ModelSerializer):
     user = serializers.SerializerMethodField()
+    role_label = serializers.CharField(read_only=True)
+    custom_role = serializers.UUIDField(source="custom_role_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Membership
-        fields = ["id", "user", "role", "created_at"]
+        fields = ["id", "user", "role", "role_label", "custom_role", "created_at"]
 
     def get_user(self, obj: Membership) -> dict:
         return {"id": str(obj.user_id), "email": obj.user.email, "name": obj.user.name}
 
 
 class MemberUpdateSerializer(StrictSerializer):
-    role = serializers.ChoiceField(choices=Role.choices)
+    role = serializers.CharField(
+        max_length=64, help_text="A system role code or the id of a workspace-scoped custom role."
+    )
 
 
 class WorkspaceCreateSerializer(StrictSerializer):

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from labelhub.access.authz import can
 from labelhub.access.permissions import Permission
+from labelhub.access.selectors import RoleRef, role_ref_of
 from labelhub.core.audit import audit_record
 from labelhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from labelhub.core.live import send_event_on_commit, user_group
@@ -83,41 +84,54 @@ def _require(actor: Any, permission: Permission, workspace: Workspace) -> None:
         raise PermissionDenied()
 
 
-def _parse_role(role: Any, field: str = "role") -> str:
-    if role not in Role.values:
-        raise ValidationFailed(
-            f"Unknown role {role!r}; choose one of: {', '.join(Role.values)}.", field=field
-        )
-    return role
-
-
 def membership_change_role(
-    *, workspace: Workspace, actor: Any, membership: Membership, role: str
+    *, workspace: Workspace, actor: Any, membership: Membership, role: Any
 ) -> Membership:
-    """Change a member's role; the last Admin cannot be demoted."""
+    """Change a member's role (system code or custom role id); the last Admin stays."""
     _require(actor, Permission.MANAGE_MEMBERS, workspace)
-    role = _parse_role(role)
+    ref = _workspace_role(workspace, role)
     with transaction.atomic():
-        m = Membership.objects.select_for_update().get(pk=membership.pk, workspace=workspace)
-        before = m.role
-        if before == role:
+        m = (
+            Membership.objects.select_for_update()
+            .select_related("custom_role")
+            .get(pk=membership.pk, workspace=workspace)
+        )
+        before = role_ref_of(m)
+        if before == ref:
             return m
         _ensure_another_admin(workspace, m)
-        m.role = role
-        m.save(update_fields=["role"])
+        m.role, m.custom_role = ref.role, ref.custom_role
+        m.save(update_fields=["role", "custom_role"])
         audit_record(
             workspace=workspace,
             actor=actor,
             verb="member.role_changed",
             target=m.user,
             target_type="membership",
-            before={"role": before},
-            after={"role": role},
+            before={"role": before.key, "role_label": before.label},
+            after={"role": ref.key, "role_label": ref.label},
         )
         send_event_on_commit(
             events.role_changed(workspace=workspace, membership=m), [user_group(m.user_id)]
         )
     return m
+
+
+def _workspace_role(workspace: Workspace, role: Any):
+    from labelhub.access.permissions import Scope
+    from labelhub.access.selectors import resolve_role
+
+    return resolve_role(workspace=workspace, value=role, scope=Scope.WORKSPACE)
+
+
+def _leave_groups_and_projects(workspace: Workspace, user: Any, actor: Any) -> None:
+    """A departing member leaves the workspace's groups and loses its project grants."""
+    from labelhub.access.models import ProjectGrant
+    from labelhub.access.services import groups_leave_workspace, project_grant_remove
+
+    groups_leave_workspace(workspace=workspace, user=user, actor=actor)
+    for grant in ProjectGrant.objects.filter(workspace=workspace, user=user):
+        project_grant_remove(workspace=workspace, actor=actor, grant=grant, check=False)
 
 
 def _ensure_another_admin(workspace: Workspace, membership: Membership) -> None:
@@ -156,27 +170,30 @@ def membership_remove(*, workspace: Workspace, actor: Any, membership: Membershi
             before={"email": m.user.email, "role": m.role},
         )
         user_id = m.user_id
+        _leave_groups_and_projects(workspace, m.user, actor)
         m.delete()
         send_event_on_commit(events.membership_removed(workspace=workspace), [user_group(user_id)])
 
 
-def membership_add(*, workspace: Workspace, user: Any, role: str, actor: Any) -> Membership:
+def membership_add(*, workspace: Workspace, user: Any, role: Any, actor: Any) -> Membership:
     """Add a user to a workspace (used by invitation acceptance and seeding)."""
-    role = _parse_role(role)
+    ref = role if isinstance(role, RoleRef) else _workspace_role(workspace, role)
     with transaction.atomic():
         if Membership.objects.filter(workspace=workspace, user=user).exists():
             raise Conflict(
                 "This user is already a member of the workspace.",
                 details={"email": ["This user is already a member of the workspace."]},
             )
-        m = Membership.objects.create(workspace=workspace, user=user, role=role)
+        m = Membership.objects.create(
+            workspace=workspace, user=user, role=ref.role, custom_role=ref.custom_role
+        )
         audit_record(
             workspace=workspace,
             actor=actor,
             verb="member.added",
             target=user,
             target_type="membership",
-            after={"email": user.email, "role": role},
+            after={"email": user.email, "role": ref.key, "role_label": ref.label},
         )
     return m
 

@@ -165,8 +165,8 @@ def test_audit_log_lists_and_filters(admin_client, admin, workspace, labeler):
     assert changed["actor"] == {"id": str(admin.pk), "label": "admin@alpha.test"}
     assert changed["target"]["label"] == "labeler@alpha.test"
     assert (changed["before"], changed["after"], changed["ip_address"]) == (
-        {"role": "labeler"},
-        {"role": "reviewer"},
+        {"role": "labeler", "role_label": "Labeler"},
+        {"role": "reviewer", "role_label": "Reviewer"},
         "127.0.0.1",
     )
     by_verb = admin_client.get("/api/v1/audit-log/?verb=member.role_changed").json()["results"]

@@ -41,7 +41,11 @@ class TestInvitationCreate:
         assert f"http://127.0.0.1:8000/invitations/{token}/" in msg.body
         assert msg.alternatives[0][1] == "text/html"
         row = AuditLogEntry.objects.get(verb="invitation.created")
-        assert row.after == {"email": "new@alpha.test", "role": "reviewer"}
+        assert row.after == {
+            "email": "new@alpha.test",
+            "role": "reviewer",
+            "role_label": "Reviewer",
+        }
 
     def test_duplicate_pending_invitation_is_conflict(self, invite):
         invite()

@@ -124,7 +124,12 @@ def test_unknown_role_is_400_with_field_details(admin_client, labeler):
     m = Membership.objects.get(user=labeler)
     r = admin_client.patch(f"/api/v1/members/{m.pk}/", {"role": "owner"}, format="json")
     assert r.status_code == 400
-    assert r.json()["error"]["details"] == {"role": ['"owner" is not a valid choice.']}
+    assert r.json()["error"]["details"] == {
+        "role": [
+            "Unknown role 'owner'; choose one of admin, team_manager, project_based, reviewer, "
+            "labeler or a custom role id."
+        ]
+    }
 
 
 def test_tenant_admin_lists_and_creates_workspaces(api_client_for, workspace):

@@ -80,8 +80,8 @@ class TestMembershipRole:
         row = AuditLogEntry.objects.get(verb="member.role_changed")
         assert (row.actor, row.before, row.after, row.target_label) == (
             admin,
-            {"role": "labeler"},
-            {"role": "reviewer"},
+            {"role": "labeler", "role_label": "Labeler"},
+            {"role": "reviewer", "role_label": "Reviewer"},
             "labeler@alpha.test",
         )
 
