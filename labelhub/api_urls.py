@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from labelhub.access import api as access_api
 from labelhub.accounts import api as accounts_api
 from labelhub.core import audit_api
 from labelhub.workspaces import api as workspaces_api
@@ -28,4 +29,21 @@ urlpatterns = [
         workspaces_api.TenantWorkspacesView.as_view(),
         name="tenant-workspaces",
     ),
+    path("permissions/", access_api.PermissionCatalogueView.as_view(), name="permissions"),
+    path("roles/", access_api.RoleListView.as_view(), name="roles"),
+    path("roles/<str:id>/", access_api.RoleDetailView.as_view(), name="role"),
+    path("groups/", access_api.GroupListView.as_view(), name="groups"),
+    path("groups/history.csv", access_api.AllGroupsHistoryView.as_view(), name="groups-history"),
+    path("groups/<str:id>/", access_api.GroupDetailView.as_view(), name="group"),
+    path("groups/<str:id>/members/", access_api.GroupMembersView.as_view(), name="group-members"),
+    path(
+        "groups/<str:id>/members/<str:user_id>/",
+        access_api.GroupMemberDetailView.as_view(),
+        name="group-member",
+    ),
+    path(
+        "groups/<str:id>/history.csv", access_api.GroupHistoryView.as_view(), name="group-history"
+    ),
+    path("api-keys/", access_api.ApiKeyListView.as_view(), name="api-keys"),
+    path("api-keys/<str:id>/", access_api.ApiKeyDetailView.as_view(), name="api-key"),
 ]

@@ -39,3 +39,10 @@ def make_tenant_admin(tenant: Tenant, user: User | None = None) -> User:
     user = user or make_user()
     TenantAdmin.objects.create(tenant=tenant, user=user)
     return user
+
+
+def make_project(workspace: Workspace, name: str | None = None):
+    """Create a project in the workspace."""
+    from labelhub.projects.models import Project
+
+    return Project.objects.create(workspace=workspace, name=name or f"Project {next(_seq)}")

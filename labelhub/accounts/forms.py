@@ -46,3 +46,36 @@ class SetupForm(AcceptInvitationForm):
 class InviteForm(forms.Form):
     email = forms.EmailField(label="E-mail")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.LABELER)
+
+
+class MfaCodeForm(forms.Form):
+    """A code from the authenticator app (set-up confirmation)."""
+
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "size": 10}
+        ),
+    )
+
+
+class SignInCodeForm(forms.Form):
+    """The second sign-in step: an authenticator code or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "one-time-code", "autocapitalize": "off"}
+        ),
+    )
+
+
+class MfaReauthForm(forms.Form):
+    """A current authenticator code or the password, before turning 2FA off or new codes."""
+
+    secret = forms.CharField(
+        label="Current code or password", strip=False, widget=forms.PasswordInput
+    )

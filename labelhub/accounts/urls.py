@@ -6,6 +6,7 @@ from labelhub.accounts import views
 
 urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="sign-in"),
+    path("sign-in/code/", views.sign_in_code, name="sign-in-code"),
     path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
     path("profile/", views.profile, name="profile"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),

@@ -1,7 +1,9 @@
-"""Console pages: sign-in/out, password reset, profile, invitation acceptance, first-run setup."""
+"""Console pages: sign-in/out (and its 2FA step), password reset, profile, invitations, setup."""
 
 from __future__ import annotations
 
+import django_otp
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -10,15 +12,25 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
+from django_otp.plugins.otp_static.models import StaticDevice
 
-from labelhub.accounts import services
-from labelhub.accounts.forms import AcceptInvitationForm, ProfileForm, SetupForm, SignInForm
+from labelhub.accounts import mfa, services
+from labelhub.accounts.forms import (
+    AcceptInvitationForm,
+    MfaCodeForm,
+    MfaReauthForm,
+    ProfileForm,
+    SetupForm,
+    SignInCodeForm,
+    SignInForm,
+)
 from labelhub.core.errors import ApplicationError, NotFound
-from labelhub.core.views import apply_error_to_form
+from labelhub.core.views import apply_error_to_form, flash_error
 from labelhub.workspaces.models import Tenant
-from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY
+from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY, current_workspace_for
 from labelhub.workspaces.services import tenant_create
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -35,6 +47,64 @@ class SignInView(auth_views.LoginView):
         if not Tenant.objects.exists():
             return redirect("console:setup")
         return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        """Sign in, or hold the user until the authenticator's code when one is enrolled."""
+        user = form.get_user()
+        if mfa.has_mfa(user):
+            mfa.pending_start(self.request, user, next_url=self.get_redirect_url())
+            return redirect("accounts:sign-in-code")
+        return super().form_valid(form)
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_code(request):
+    """Second factor: after the password, or for a signed-in session an admin page asks it of."""
+    if request.user.is_authenticated:
+        next_url = mfa.safe_next(request, request.POST.get("next") or request.GET.get("next"))
+        if mfa.is_verified(request.user) or not mfa.has_mfa(request.user):
+            return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+        user, pending = request.user, None
+    else:
+        pending, expired = mfa.pending_get(request)
+        if pending is None:
+            if expired:
+                messages.error(request, "The sign-in timed out. Enter your password again.")
+            return redirect("accounts:sign-in")
+        user, next_url = pending.user, pending.next_url
+    form = SignInCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = mfa.verify_code(user=user, code=form.cleaned_data["code"])
+        except ApplicationError as exc:
+            apply_error_to_form(form, exc)
+        else:
+            if pending is not None:
+                mfa.pending_clear(request)
+                login(request, user, backend=pending.backend)  # rotates the session key
+            else:
+                request.session.cycle_key()
+            django_otp.login(request, device)
+            if isinstance(device, StaticDevice):
+                _recovery_code_used(request, user)
+            return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    return render(
+        request,
+        "accounts/sign_in_code.html",
+        {"form": form, "next": next_url, "step_up": pending is None, "person": user},
+    )
+
+
+def _recovery_code_used(request, user) -> None:
+    left = mfa.recovery_codes_left(user)
+    if left:
+        messages.warning(
+            request, f"You signed in with a recovery code; {left} left. Each works only once."
+        )
+    else:
+        messages.warning(
+            request, "That was your last recovery code. Create new ones on your profile."
+        )
 
 
 class SignOutView(auth_views.LogoutView):
@@ -70,11 +140,18 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    """Name and password change."""
+    """Name, password change and two-factor authentication."""
     profile_form = ProfileForm(initial={"name": request.user.name})
     password_form = PasswordChangeForm(request.user)
+    next_url = mfa.safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    mfa_forms: dict = {"next_url": next_url}
     if request.method == "POST":
-        if request.POST.get("action") == "password":
+        action = request.POST.get("action", "")
+        if action.startswith("mfa-"):
+            response = _mfa_action(request, action, mfa_forms)
+            if response is not None:
+                return response
+        elif action == "password":
             password_form = PasswordChangeForm(request.user, request.POST)
             if password_form.is_valid():
                 user = password_form.save()
@@ -92,8 +169,83 @@ def profile(request):
     return render(
         request,
         "accounts/profile.html",
-        {"profile_form": profile_form, "password_form": password_form},
+        {
+            "profile_form": profile_form,
+            "password_form": password_form,
+            **_mfa_context(request.user, mfa_forms),
+        },
     )
+
+
+def _mfa_action(request, action: str, ctx: dict):
+    """Run one 2FA action of the profile page; a response, or None to show the page."""
+    user, workspace = request.user, current_workspace_for(request)
+    again = reverse("accounts:profile")
+    if ctx["next_url"]:
+        again += "?" + urlencode({"next": ctx["next_url"]})
+    try:
+        if action == "mfa-start":
+            mfa.mfa_start(user=user)
+        elif action == "mfa-cancel":
+            mfa.mfa_cancel(user=user)
+        elif action == "mfa-confirm":
+            form = ctx["code_form"] = MfaCodeForm(request.POST)
+            if form.is_valid():
+                device, ctx["recovery_codes"] = mfa.mfa_confirm(
+                    user=user, code=form.cleaned_data["code"], workspace=workspace
+                )
+                request.session.cycle_key()
+                django_otp.login(request, device)  # this session just proved the factor
+                messages.success(request, "Two-factor authentication is on.")
+        elif action == "mfa-regenerate":
+            form = ctx["regenerate_form"] = MfaReauthForm(request.POST, prefix="regenerate")
+            if form.is_valid():
+                ctx["recovery_codes"] = mfa.recovery_codes_regenerate(
+                    user=user, secret=form.cleaned_data["secret"], workspace=workspace
+                )
+                messages.success(request, "New recovery codes replace the old ones.")
+        elif action == "mfa-disable":
+            form = ctx["disable_form"] = MfaReauthForm(request.POST, prefix="disable")
+            if form.is_valid():
+                mfa.mfa_disable(user=user, secret=form.cleaned_data["secret"], workspace=workspace)
+                messages.success(request, "Two-factor authentication is off.")
+                return redirect(again + "#mfa")
+        else:
+            messages.error(request, "Unknown action.")
+            return redirect(again)
+    except ApplicationError as exc:
+        form = ctx.get("code_form") or ctx.get("regenerate_form") or ctx.get("disable_form")
+        if form is None:
+            flash_error(request, exc)
+        else:
+            apply_error_to_form(form, exc)
+            return None
+    if action in {"mfa-start", "mfa-cancel"}:
+        return redirect(again + "#mfa")
+    return None
+
+
+def _groups_of_four(text: str) -> str:
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def _mfa_context(user, ctx: dict) -> dict:
+    """What the 2FA card shows: codes just made, the device, or the set-up in progress."""
+    device = mfa.totp_device(user)
+    setup = None if device else mfa.totp_device(user, confirmed=False)
+    ctx.setdefault("code_form", MfaCodeForm())
+    ctx.setdefault("regenerate_form", MfaReauthForm(prefix="regenerate"))
+    ctx.setdefault("disable_form", MfaReauthForm(prefix="disable"))
+    return {
+        "mfa": {
+            "device": device,
+            "setup": setup,
+            "qr_svg": mfa.qr_svg(setup) if setup else "",
+            "secret": _groups_of_four(mfa.secret_base32(setup)) if setup else "",
+            "codes_left": mfa.recovery_codes_left(user) if device else 0,
+            **ctx,
+        }
+    }
 
 
 @require_http_methods(["GET", "POST"])

@@ -71,6 +71,10 @@ class WorkspaceScopedView(GenericAPIView):
                 permission = Permission.VIEW_WORKSPACE
             if permission is not None and not can(self.actor, permission, self.workspace):
                 raise PermissionDenied()
+            from labelhub.accounts import mfa
+
+            if permission in mfa.GUARDED_PERMISSIONS:  # 403 mfa_required; API keys are exempt
+                mfa.api_check(request, self.workspace)
 
     # --- hooks -----------------------------------------------------------------------------
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from labelhub.access.authz import can
+from labelhub.accounts import mfa
 from labelhub.core.errors import ApplicationError, error_body
 from labelhub.workspaces.selectors import current_workspace_for
 
@@ -46,9 +47,16 @@ def csrf_failure(request, reason=""):
 
 
 class ConsoleView(LoginRequiredMixin):
-    """Console page in the current workspace; ``required_permission`` guards it."""
+    """Console page in the current workspace; ``required_permission`` guards it.
+
+    Admin pages (see ``labelhub.accounts.mfa.GUARDED_PERMISSIONS``) also send admins of a
+    workspace that requires two-factor authentication to enrol or to enter a code first.
+    """
 
     required_permission: Any = None
+    #: what the page's POST actions need when more than ``required_permission`` (the
+    #: services check it; here it decides whether the admin 2FA rule applies to them)
+    write_permission: Any = None
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -60,6 +68,13 @@ class ConsoleView(LoginRequiredMixin):
             request.user, self.required_permission, self.workspace
         ):
             return _error(request, 403, "permission_denied", "You do not have access to this page.")
+        guarded = self.required_permission
+        if request.method == "POST" and self.write_permission is not None:
+            guarded = self.write_permission
+        if guarded in mfa.GUARDED_PERMISSIONS:
+            response = mfa.console_redirect(request, self.workspace)
+            if response is not None:
+                return response
         return super().dispatch(request, *args, **kwargs)
 
 

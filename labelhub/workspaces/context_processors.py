@@ -23,6 +23,7 @@ def workspace(request):
             "members": Permission.VIEW_WORKSPACE in perms,
             "invitations": Permission.MANAGE_MEMBERS in perms,
             "audit_log": Permission.VIEW_AUDIT_LOG in perms,
+            "settings": Permission.MANAGE_WORKSPACE_SETTINGS in perms,
             "tenant_admin": tenants_administered(user=user).exists(),
         },
     }

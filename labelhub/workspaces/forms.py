@@ -28,3 +28,15 @@ class AuditFilterForm(forms.Form):
     verb = forms.CharField(required=False, max_length=64)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class WorkspaceSettingsForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Workspace name")
+    require_mfa_for_admins = forms.BooleanField(
+        required=False,
+        label="Require two-factor authentication for admins",
+        help_text=(
+            "Members who can manage members or roles must enrol an authenticator and sign in "
+            "with its code before they reach admin pages or the admin API. API keys are exempt."
+        ),
+    )

@@ -205,3 +205,50 @@ def workspace_switch(*, session: Any, user: Any, workspace_id: Any) -> Workspace
     workspace = access_workspace(user=user, id=workspace_id)
     session[SESSION_WORKSPACE_KEY] = str(workspace.pk)
     return workspace
+
+
+def workspace_settings_update(
+    *,
+    workspace: Workspace,
+    actor: Any,
+    name: Any = None,
+    require_mfa_for_admins: Any = None,
+) -> Workspace:
+    """Change the workspace's name and security settings; ``None`` leaves a setting as is."""
+    _require(actor, Permission.MANAGE_WORKSPACE_SETTINGS, workspace)
+    wanted: dict[str, Any] = {}
+    if name is not None:
+        wanted["name"] = _clean_name(name)
+    if require_mfa_for_admins is not None:
+        if not isinstance(require_mfa_for_admins, bool):
+            raise ValidationFailed("Choose true or false.", field="require_mfa_for_admins")
+        wanted["require_mfa_for_admins"] = require_mfa_for_admins
+    taken = "A workspace with this name already exists in the tenant."
+    try:
+        with transaction.atomic():
+            ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
+            changed = {k: v for k, v in wanted.items() if getattr(ws, k) != v}
+            if not changed:
+                return ws
+            if (
+                "name" in changed
+                and Workspace.objects.filter(tenant_id=ws.tenant_id, name__iexact=changed["name"])
+                .exclude(pk=ws.pk)
+                .exists()
+            ):
+                raise Conflict(taken, details={"name": [taken]})
+            before = {k: getattr(ws, k) for k in changed}
+            for key, value in changed.items():
+                setattr(ws, key, value)
+            ws.save(update_fields=list(changed))
+            audit_record(
+                workspace=ws,
+                actor=actor,
+                verb="workspace.settings_changed",
+                target=ws,
+                before=before,
+                after=changed,
+            )
+    except IntegrityError as exc:  # a concurrent rename to the same name won the race
+        raise Conflict(taken, details={"name": [taken]}) from exc
+    return ws

@@ -13,5 +13,6 @@ urlpatterns = [
     path("members/", views.MembersView.as_view(), name="members"),
     path("invitations/", views.InvitationsView.as_view(), name="invitations"),
     path("audit-log/", views.AuditLogView.as_view(), name="audit-log"),
+    path("workspace/settings/", views.WorkspaceSettingsView.as_view(), name="workspace-settings"),
     path("tenant/workspaces/", views.TenantWorkspacesView.as_view(), name="tenant-workspaces"),
 ]

@@ -1,4 +1,4 @@
-"""Console pages: home, workspace switcher, members, invitations, audit log, tenant admin."""
+"""Console pages: home, switcher, members, invitations, audit log, settings, tenant admin."""
 
 from __future__ import annotations
 
@@ -21,7 +21,13 @@ from labelhub.core.errors import ApplicationError
 from labelhub.core.models import AuditLogEntry
 from labelhub.core.views import ConsoleView, apply_error_to_form, flash_error
 from labelhub.workspaces import selectors, services
-from labelhub.workspaces.forms import AuditFilterForm, RoleForm, TenantInviteForm, WorkspaceForm
+from labelhub.workspaces.forms import (
+    AuditFilterForm,
+    RoleForm,
+    TenantInviteForm,
+    WorkspaceForm,
+    WorkspaceSettingsForm,
+)
 from labelhub.workspaces.models import Role, Tenant, Workspace
 
 
@@ -73,6 +79,7 @@ class MembersView(ConsoleView, View):
     """Members list; admins invite, change roles, remove."""
 
     required_permission = Permission.VIEW_WORKSPACE
+    write_permission = Permission.MANAGE_MEMBERS
 
     def get(self, request, invite_form=None):
         can_manage = can(request.user, Permission.MANAGE_MEMBERS, self.workspace)
@@ -210,6 +217,33 @@ class AuditLogView(ConsoleView, View):
         return render(
             request, "console/audit_log.html", {"page": page, "form": form, "verbs": list(verbs)}
         )
+
+
+class WorkspaceSettingsView(ConsoleView, View):
+    """The workspace's name and its two-factor requirement for admins."""
+
+    required_permission = Permission.MANAGE_WORKSPACE_SETTINGS
+
+    def get(self, request, form=None):
+        ws = self.workspace
+        form = form or WorkspaceSettingsForm(
+            initial={"name": ws.name, "require_mfa_for_admins": ws.require_mfa_for_admins}
+        )
+        return render(request, "console/workspace_settings.html", {"form": form})
+
+    def post(self, request):
+        form = WorkspaceSettingsForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, form=form)
+        try:
+            services.workspace_settings_update(
+                workspace=self.workspace, actor=request.user, **form.cleaned_data
+            )
+        except ApplicationError as exc:
+            apply_error_to_form(form, exc)
+            return self.get(request, form=form)
+        messages.success(request, "Workspace settings saved.")
+        return redirect("console:workspace-settings")
 
 
 def _day_start(day) -> datetime:
