@@ -460,6 +460,10 @@ def project_grant_set(
         raise ValidationFailed("Give either a member or a group.", field="user")
     if group is None and role in (None, ""):
         raise ValidationFailed("Choose a role.", field="role")
+    if group is not None:  # re-read: the caller's copy may predate a rename or role change
+        group = Group.objects.filter(pk=group.pk, workspace=workspace).first()
+        if group is None:
+            raise ValidationFailed("Unknown group.", field="group")
     ref = (
         role_ref_of(group, "default_")
         if group is not None and role in (None, "")
@@ -477,8 +481,6 @@ def project_grant_set(
                 "Only members of the workspace can join its projects.", field="user"
             )
         user = membership.user
-    elif group.workspace_id != workspace.pk:
-        raise ValidationFailed("Unknown group.", field="group")
     with transaction.atomic():
         grant, created = ProjectGrant.objects.select_for_update().get_or_create(
             workspace=workspace,

@@ -30,10 +30,13 @@ class Command(BaseCommand):
             else workspaces.filter(name__iexact=opts["workspace"]).first()
         )
         if workspace is None:
-            raise CommandError(f"{user.email} is not a member of a workspace {opts['workspace']!r}.")
+            wanted = opts["workspace"]
+            raise CommandError(f"{user.email} is not a member of a workspace {wanted!r}.")
         try:
             key, secret = api_key_create(workspace=workspace, actor=user, name=opts["name"])
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(secret)
-        self.stderr.write(f"Created key {key.prefix} ({key.name}) for {user.email} in {workspace.name}.")
+        self.stderr.write(
+            f"Created key {key.prefix} ({key.name}) for {user.email} in {workspace.name}."
+        )

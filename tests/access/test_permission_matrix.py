@@ -1,0 +1,209 @@
+"""Permission matrix generated from the URLconf and the catalogue.
+
+For every API endpoint and method, every system role and a custom role is tried. The
+expected outcome comes from the view's declared ``required_permissions`` and the role's
+bundle: allowed (anything but 401/403) or 403 — and on refusal nothing changed.
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from labelhub.access import services as access_services
+from labelhub.access.models import CustomRole, Group, GroupEvent, ProjectGrant
+from labelhub.access.permissions import Permission
+from labelhub.access.roles import SYSTEM_ROLE_PERMISSIONS
+from labelhub.accounts.models import ApiKey, Invitation
+from labelhub.accounts.services import api_key_create, invitation_create
+from labelhub.core.api import WorkspaceScopedView
+from labelhub.core.models import AuditLogEntry
+from labelhub.workspaces.models import Membership, Role, Workspace
+from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY
+from tests.core.test_api_base import api_routes
+from tests.factories import make_member, make_user, make_workspace
+
+CUSTOM_PERMISSIONS = ["view_audit_log", "manage_groups", "manage_own_api_keys"]
+ROLES = [r.value for r in Role if r != Role.CUSTOM] + ["custom"]
+METHODS = ("get", "post", "patch", "delete")
+
+
+def _endpoints():
+    rows = []
+    for route, cls in api_routes():
+        if not (isinstance(cls, type) and issubclass(cls, WorkspaceScopedView)):
+            continue
+        for method in METHODS:
+            if hasattr(cls, method):
+                rows.append((route, method, cls))
+    return rows
+
+
+ENDPOINTS = _endpoints()
+
+
+def _bodies(fx):
+    """A valid body for each (route, method), so that allowed calls really run."""
+    return {
+        ("api/v1/me/", "patch"): {"name": "New name"},
+        ("api/v1/me/current-workspace/", "post"): {"workspace": str(fx["workspace"].pk)},
+        ("api/v1/members/<str:id>/", "patch"): {"role": "reviewer"},
+        ("api/v1/invitations/", "post"): {"email": "matrix@x.test", "role": "labeler"},
+        ("api/v1/invitations/accept/", "post"): {"token": "not-a-token"},
+        ("api/v1/tenant/workspaces/", "post"): {"name": "Matrix WS"},
+        ("api/v1/roles/", "post"): {"name": "Matrix", "scope": "project", "permissions": ["label"]},
+        ("api/v1/roles/<str:id>/", "patch"): {"name": "Renamed"},
+        ("api/v1/groups/", "post"): {"name": "Matrix group", "default_role": "labeler"},
+        ("api/v1/groups/<str:id>/", "patch"): {"name": "Renamed group"},
+        ("api/v1/groups/<str:id>/members/", "post"): {"user": str(fx["target_user"].pk)},
+        ("api/v1/api-keys/", "post"): {"name": "matrix key"},
+    }
+
+
+def _url(route, fx, actor_key):
+    ids = {
+        "api/v1/members/<str:id>/": fx["target_membership"].pk,
+        "api/v1/invitations/<str:id>/": fx["invitation"].pk,
+        "api/v1/roles/<str:id>/": fx["custom_role_unused"].pk,
+        "api/v1/groups/<str:id>/": fx["group"].pk,
+        "api/v1/groups/<str:id>/members/": fx["group"].pk,
+        "api/v1/groups/<str:id>/members/<str:user_id>/": fx["group"].pk,
+        "api/v1/groups/<str:id>/history.csv": fx["group"].pk,
+        "api/v1/api-keys/<str:id>/": actor_key.pk if actor_key else None,
+    }
+    url = "/" + route.replace("<str:id>", str(ids.get(route, "")))
+    return url.replace("<str:user_id>", str(fx["grouped_user"].pk))
+
+
+def _snapshot():
+    return (
+        list(Membership.objects.order_by("pk").values_list("pk", "role", "custom_role")),
+        list(Invitation.objects.order_by("pk").values_list("pk", "status")),
+        list(CustomRole.objects.order_by("pk").values_list("pk", "name", "permissions")),
+        list(Group.objects.order_by("pk").values_list("pk", "name")),
+        GroupEvent.objects.count(),
+        list(ApiKey.objects.order_by("pk").values_list("pk", "revoked_at")),
+        ProjectGrant.objects.count(),
+        Workspace.objects.count(),
+        AuditLogEntry.objects.count(),
+    )
+
+
+@pytest.fixture
+def fx(db, workspace, admin):
+    target = make_member(workspace, Role.LABELER, email="target@alpha.test")
+    grouped = make_member(workspace, Role.LABELER, email="grouped@alpha.test")
+    group = access_services.group_create(
+        workspace=workspace, actor=admin, name="Crew", default_role=Role.LABELER
+    )
+    access_services.group_add_member(
+        workspace=workspace, actor=admin, group=group, user_id=grouped.pk
+    )
+    custom = access_services.custom_role_create(
+        workspace=workspace,
+        actor=admin,
+        name="Matrix custom",
+        scope="workspace",
+        permissions=CUSTOM_PERMISSIONS,
+    )
+    unused = access_services.custom_role_create(
+        workspace=workspace, actor=admin, name="Unused", scope="project", permissions=["label"]
+    )
+    invitation, _ = invitation_create(
+        workspace=workspace, actor=admin, email="pending@x.test", role=Role.LABELER
+    )
+    return {
+        "workspace": workspace,
+        "target_user": target,
+        "target_membership": Membership.objects.get(user=target),
+        "grouped_user": grouped,
+        "group": group,
+        "custom_role": custom,
+        "custom_role_unused": unused,
+        "invitation": invitation,
+    }
+
+
+def _role_permissions(role):
+    if role == "custom":
+        return frozenset(Permission(c) for c in CUSTOM_PERMISSIONS) | {Permission.VIEW_WORKSPACE}
+    return SYSTEM_ROLE_PERMISSIONS[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("route", "method", "view"), ENDPOINTS, ids=[f"{m.upper()} /{r}" for r, m, _ in ENDPOINTS]
+)
+def test_permission_matrix(route, method, view, role, fx, workspace):
+    if role == "custom":
+        actor = make_user("actor-custom@alpha.test")
+        Membership.objects.create(
+            workspace=workspace, user=actor, role=Role.CUSTOM, custom_role=fx["custom_role"]
+        )
+    else:
+        actor = make_member(workspace, role, email=f"actor-{role}@alpha.test")
+    actor_key = (
+        api_key_create(workspace=workspace, actor=actor, name="own")[0]
+        if Permission.MANAGE_OWN_API_KEYS in _role_permissions(role)
+        else None
+    )
+    if route == "api/v1/api-keys/<str:id>/" and actor_key is None:
+        # No key of their own to act on: aim at someone else's, which the declared
+        # requirement (manage own keys) already refuses.
+        actor_key = ApiKey.objects.create(
+            workspace=workspace,
+            owner=fx["target_user"],
+            name="x",
+            prefix="lh_matrix0000",
+            secret_hash="0" * 64,
+        )
+    client = APIClient()
+    client.force_login(actor)
+    session = client.session
+    session[SESSION_WORKSPACE_KEY] = str(workspace.pk)
+    session.save()
+    declared = view.required_permissions.get(method.upper(), Permission.VIEW_WORKSPACE)
+    allowed = declared is None or declared in _role_permissions(role)
+    before = _snapshot()
+    body = _bodies(fx).get((route, method))
+    r = getattr(client, method)(_url(route, fx, actor_key), body, format="json")
+    if allowed:
+        assert r.status_code not in (401, 403), (
+            role,
+            method,
+            route,
+            r.status_code,
+            r.content[:300],
+        )
+        assert r.status_code < 500
+    else:
+        assert r.status_code == 403, (role, method, route, r.status_code)
+        assert r.json()["error"]["code"] == "permission_denied"
+        assert _snapshot() == before
+
+
+def test_matrix_covers_every_endpoint():
+    assert len(ENDPOINTS) >= 25
+    assert len({(r, m) for r, m, _ in ENDPOINTS}) == len(ENDPOINTS)
+
+
+def test_other_workspace_member_cannot_reach_in(fx, workspace, api_client_for):
+    """A member of another workspace hitting this workspace's ids gets 404 everywhere."""
+    outsider_ws = make_workspace("Elsewhere")
+    outsider = make_member(outsider_ws, Role.ADMIN, email="outsider@x.test")
+    client = api_client_for(outsider, outsider_ws)
+    key, _ = api_key_create(workspace=workspace, actor=fx["target_user"], name="theirs")
+    before = _snapshot()
+    for route, method, _ in ENDPOINTS:
+        if "<str:id>" not in route:
+            continue
+        url = _url(route, fx, key)
+        r = getattr(client, method)(url, _bodies(fx).get((route, method)), format="json")
+        assert r.status_code == 404, (method, route, r.status_code)
+    after = _snapshot()
+    # Only the refused-access audit rows were added (in the outsider's own workspace).
+    assert after[:-1] == before[:-1]
+    assert (
+        AuditLogEntry.objects.filter(
+            workspace=outsider_ws, verb="access.cross_workspace_refused"
+        ).count()
+        >= 8
+    )
