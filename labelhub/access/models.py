@@ -60,7 +60,9 @@ class Group(OpaqueIdModel):
     default_custom_role = models.ForeignKey(
         CustomRole, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    auth_group = models.OneToOneField("auth.Group", on_delete=models.PROTECT, related_name="+")
+    auth_group = models.OneToOneField(
+        "auth.Group", on_delete=models.PROTECT, related_name="labelhub_group"
+    )
 
     class Meta:
         constraints = [

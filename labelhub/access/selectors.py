@@ -190,3 +190,17 @@ def granted_project_codenames(*, user: Any, workspace: Workspace) -> set[str]:
         group__user=user, content_object__workspace=workspace
     ).values_list("permission__codename", flat=True)
     return set(direct) | set(via_groups)
+
+
+def groups_by_user(*, workspace: Workspace, user_ids: list[Any]) -> dict[Any, list[str]]:
+    """Names of the workspace's groups each user belongs to (one query)."""
+    from django.contrib.auth import get_user_model
+
+    through = get_user_model().groups.through
+    rows = through.objects.filter(
+        user_id__in=user_ids, group__labelhub_group__workspace=workspace
+    ).values_list("user_id", "group__labelhub_group__name")
+    out: dict[Any, list[str]] = {}
+    for user_id, name in rows.order_by("group__labelhub_group__name"):
+        out.setdefault(user_id, []).append(name)
+    return out

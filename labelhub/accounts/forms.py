@@ -45,7 +45,11 @@ class SetupForm(AcceptInvitationForm):
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label="E-mail")
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.LABELER)
+    role = forms.ChoiceField(initial=Role.LABELER)
+
+    def __init__(self, *args, roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = list(roles)
 
 
 class MfaCodeForm(forms.Form):

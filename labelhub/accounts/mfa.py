@@ -70,7 +70,7 @@ class MfaRequired(PermissionDenied):
     code = "mfa_required"
 
 
-# --- reads --------------------------------------------------------------------------------------
+# --- reads -----------------------------------------------------------------------------------
 
 
 def totp_device(user: Any, *, confirmed: bool = True) -> TOTPDevice | None:
@@ -123,7 +123,7 @@ def qr_svg(device: TOTPDevice) -> str:
     )
 
 
-# --- writes -------------------------------------------------------------------------------------
+# --- writes ----------------------------------------------------------------------------------
 
 
 def mfa_start(*, user: Any) -> TOTPDevice:
@@ -253,7 +253,7 @@ def _audit(workspace: Any, user: Any, verb: str, **change: Any) -> None:
         )
 
 
-# --- the sign-in in two steps -------------------------------------------------------------------
+# --- the sign-in in two steps ----------------------------------------------------------------
 
 
 @dataclass
@@ -313,7 +313,7 @@ def _same(a: str, b: str) -> bool:
     return constant_time_compare(a, b)
 
 
-# --- the admin requirement ----------------------------------------------------------------------
+# --- the admin requirement -------------------------------------------------------------------
 
 
 def admin_requirement(user: Any, workspace: Any) -> str | None:

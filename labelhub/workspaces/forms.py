@@ -5,10 +5,6 @@ from django import forms
 from labelhub.workspaces.models import Role
 
 
-class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
-
-
 class WorkspaceForm(forms.Form):
     name = forms.CharField(max_length=120, label="Workspace name")
 
@@ -16,7 +12,10 @@ class WorkspaceForm(forms.Form):
 class TenantInviteForm(forms.Form):
     workspace = forms.ChoiceField(label="Workspace")
     email = forms.EmailField(label="E-mail")
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.LABELER)
+    # System roles only: custom roles belong to one workspace, this form spans several.
+    role = forms.ChoiceField(
+        choices=[(r.value, r.label) for r in Role if r != Role.CUSTOM], initial=Role.LABELER
+    )
 
     def __init__(self, *args, workspaces=(), **kwargs):
         super().__init__(*args, **kwargs)

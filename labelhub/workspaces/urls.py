@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from labelhub.access import views as access_views
 from labelhub.accounts import views as account_views
 from labelhub.workspaces import views
 
@@ -15,4 +16,10 @@ urlpatterns = [
     path("audit-log/", views.AuditLogView.as_view(), name="audit-log"),
     path("workspace/settings/", views.WorkspaceSettingsView.as_view(), name="workspace-settings"),
     path("tenant/workspaces/", views.TenantWorkspacesView.as_view(), name="tenant-workspaces"),
+    path("roles/", access_views.RolesView.as_view(), name="roles"),
+    path("roles/<str:id>/", access_views.RoleDetailView.as_view(), name="role"),
+    path("groups/", access_views.GroupsView.as_view(), name="groups"),
+    path("groups/history.csv", access_views.AllGroupsHistoryView.as_view(), name="groups-history"),
+    path("groups/<str:id>/", access_views.GroupDetailView.as_view(), name="group"),
+    path("api-keys/", access_views.ApiKeysView.as_view(), name="api-keys"),
 ]

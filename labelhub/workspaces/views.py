@@ -13,7 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from labelhub.access.authz import can, workspace_role
-from labelhub.access.permissions import Permission
+from labelhub.access.permissions import Permission, Scope
+from labelhub.access.selectors import groups_by_user, role_choices, role_ref_of
 from labelhub.accounts import services as account_services
 from labelhub.accounts.forms import InviteForm
 from labelhub.accounts.models import Invitation
@@ -23,7 +24,6 @@ from labelhub.core.views import ConsoleView, apply_error_to_form, flash_error
 from labelhub.workspaces import selectors, services
 from labelhub.workspaces.forms import (
     AuditFilterForm,
-    RoleForm,
     TenantInviteForm,
     WorkspaceForm,
     WorkspaceSettingsForm,
@@ -81,25 +81,32 @@ class MembersView(ConsoleView, View):
     required_permission = Permission.VIEW_WORKSPACE
     write_permission = Permission.MANAGE_MEMBERS
 
+    def _roles(self):
+        return role_choices(workspace=self.workspace, scope=Scope.WORKSPACE)
+
     def get(self, request, invite_form=None):
         can_manage = can(request.user, Permission.MANAGE_MEMBERS, self.workspace)
-        members = selectors.member_list(workspace=self.workspace)
+        members = selectors.member_list(workspace=self.workspace).select_related("custom_role")
         page = Paginator(members, 50).get_page(request.GET.get("page"))
+        groups = groups_by_user(workspace=self.workspace, user_ids=[m.user_id for m in page])
+        for m in page:
+            m.role_key = role_ref_of(m).key
+            m.group_names = groups.get(m.user_id, [])
         return render(
             request,
             "console/members.html",
             {
                 "page": page,
                 "can_manage": can_manage,
-                "invite_form": invite_form or InviteForm(),
-                "roles": Role.choices,
+                "invite_form": invite_form or InviteForm(roles=self._roles()),
+                "roles": self._roles(),
             },
         )
 
     def post(self, request):
         action = request.POST.get("action")
         if action == "invite":
-            form = InviteForm(request.POST)
+            form = InviteForm(request.POST, roles=self._roles())
             token = _invite_from_form(form, workspace=self.workspace, actor=request.user)
             if token is None:
                 return self.get(request, invite_form=form)
@@ -113,20 +120,13 @@ class MembersView(ConsoleView, View):
                 workspace=self.workspace, id=request.POST.get("membership")
             )
             if action == "role":
-                form = RoleForm(request.POST)
-                if not form.is_valid():
-                    messages.error(request, "Choose a valid role.")
-                    return redirect("console:members")
-                services.membership_change_role(
+                m = services.membership_change_role(
                     workspace=self.workspace,
                     actor=request.user,
                     membership=membership,
-                    role=form.cleaned_data["role"],
+                    role=request.POST.get("role"),
                 )
-                messages.success(
-                    request,
-                    f"{membership.user.email} is now {Role(form.cleaned_data['role']).label}.",
-                )
+                messages.success(request, f"{membership.user.email} is now {role_ref_of(m).label}.")
             elif action == "remove":
                 services.membership_remove(
                     workspace=self.workspace, actor=request.user, membership=membership

@@ -65,8 +65,44 @@
     open();
   }
 
+  // Role editor: filter permissions by scope, and lock workspace permissions out of
+  // project-scoped roles (the server refuses them too).
+  function enhancePermissionPickers() {
+    document.querySelectorAll("[data-permission-picker]").forEach(function (picker) {
+      var form = picker.closest("form");
+      var scopeSelect = form ? form.querySelector('select[name="scope"]') : null;
+      var buttons = picker.querySelectorAll("[data-filter]");
+      function applyFilter(filter) {
+        buttons.forEach(function (b) { b.classList.toggle("on", b.getAttribute("data-filter") === filter); });
+        picker.querySelectorAll(".perm").forEach(function (row) {
+          row.hidden = filter !== "all" && row.getAttribute("data-scope") !== filter;
+        });
+      }
+      function applyScope() {
+        var projectOnly = scopeSelect && scopeSelect.value === "project";
+        picker.querySelectorAll('.perm[data-scope="workspace"]').forEach(function (row) {
+          var box = row.querySelector("input");
+          if (projectOnly) box.checked = false;
+          box.disabled = projectOnly;
+          row.classList.toggle("disabled", projectOnly);
+        });
+      }
+      buttons.forEach(function (b) {
+        b.addEventListener("click", function () { applyFilter(b.getAttribute("data-filter")); });
+      });
+      if (scopeSelect) {
+        scopeSelect.addEventListener("change", function () {
+          applyScope();
+          applyFilter(scopeSelect.value === "project" ? "project" : "all");
+        });
+        applyScope();
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     enhanceForms();
+    enhancePermissionPickers();
     connectLive();
   });
 })();
