@@ -3,7 +3,6 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from labelhub.accounts.models import Invitation, User
 from labelhub.accounts.services import invitation_create, user_create
 from labelhub.workspaces.models import Membership, Role, Tenant
 from labelhub.workspaces.services import (
@@ -58,7 +57,48 @@ class Command(BaseCommand):
             email="new.labeler@demo.labelhub.local",
             role=Role.LABELER,
         )
+        self._seed_access(vision, admin, users)
         invitation_create(
             workspace=text, actor=admin, email="reviewer@demo.labelhub.local", role=Role.REVIEWER
         )
-        assert User.objects.count() >= 4 and Invitation.objects.count() >= 2
+
+    def _seed_access(self, vision, admin, users) -> None:
+        """Custom roles, a group working on a project, an API key."""
+        from labelhub.access import services as access
+        from labelhub.accounts.services import api_key_create
+        from labelhub.projects.models import Project
+
+        access.custom_role_create(
+            workspace=vision,
+            actor=admin,
+            name="Ops Analyst",
+            scope="workspace",
+            permissions=["view_audit_log", "view_usage", "view_monitor"],
+            description="Reads usage, Monitor and the audit log; changes nothing.",
+        )
+        senior = access.custom_role_create(
+            workspace=vision,
+            actor=admin,
+            name="Senior Reviewer",
+            scope="project",
+            permissions=["view_project", "review", "view_quality_scores", "comment_on_issues"],
+        )
+        vendors = access.group_create(
+            workspace=vision,
+            actor=admin,
+            name="Vendors",
+            default_role=str(senior.pk),
+            description="External labeling team",
+            colour="#F76707",
+        )
+        for email, _, _ in PEOPLE[2:]:
+            access.group_add_member(
+                workspace=vision, actor=admin, group=vendors, user_id=users[email].pk
+            )
+        # Minimal projects until the projects capability fills them with data.
+        streets = Project.objects.create(workspace=vision, name="Street scenes")
+        Project.objects.create(workspace=vision, name="Receipts")
+        access.project_grant_set(
+            workspace=vision, actor=admin, project=streets, group=vendors, role=None
+        )
+        api_key_create(workspace=vision, actor=admin, name="Demo CI pipeline")
