@@ -23,6 +23,11 @@ def workspace_group(workspace_id: Any) -> str:
     return f"workspace.{workspace_id}"
 
 
+def project_group(project_id: Any) -> str:
+    """Group for a project's live state (members who may view the project)."""
+    return f"project.{project_id}"
+
+
 def send_event_now(event: dict[str, Any], recipients: Iterable[str]) -> None:
     """Push an event to groups immediately; delivery is at-most-once."""
     layer = get_channel_layer()
@@ -56,4 +61,9 @@ def may_subscribe(user: Any, group: str) -> bool:
     if kind == "workspace":
         ws = Workspace.objects.filter(pk=parse_id(raw_id)).first()
         return ws is not None and can(user, Permission.VIEW_WORKSPACE, ws)
+    if kind == "project":
+        from labelhub.projects.models import Project
+
+        project = Project.objects.select_related("workspace").filter(pk=parse_id(raw_id)).first()
+        return project is not None and can(user, Permission.VIEW_PROJECT, project)
     return False

@@ -144,3 +144,30 @@ async def test_full_asgi_stack_uses_session_cookie(client, labeler):
     assert connected
     assert (await communicator.receive_json_from())["type"] == "hello"
     await communicator.disconnect()
+
+
+async def test_project_group_follows_project_permissions(workspace, admin):
+    from labelhub.access import services as access
+    from labelhub.core.live import project_group
+    from tests.factories import make_member, make_project
+
+    @database_sync_to_async
+    def setup():
+        pb = make_member(workspace, Role.PROJECT_BASED, email="pb@alpha.test")
+        granted, other = make_project(workspace, "Granted"), make_project(workspace, "Other")
+        access.project_grant_set(
+            workspace=workspace, actor=admin, project=granted, user_id=pb.pk, role=Role.LABELER
+        )
+        return pb, granted, other
+
+    pb, granted, other = await setup()
+    communicator, _, _ = await _connect(pb)
+    await communicator.receive_json_from()
+    await communicator.send_json_to({"type": "subscribe", "group": project_group(granted.pk)})
+    assert await communicator.receive_json_from() == {
+        "type": "subscribed",
+        "group": f"project.{granted.pk}",
+    }
+    await communicator.send_json_to({"type": "subscribe", "group": project_group(other.pk)})
+    assert (await communicator.receive_json_from())["code"] == "not_found"
+    await communicator.disconnect()
