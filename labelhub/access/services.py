@@ -519,7 +519,7 @@ def project_grant_remove(
         require(actor, Permission.MANAGE_PROJECT_MEMBERS, grant.project)
     with transaction.atomic():
         grant = (
-            ProjectGrant.objects.select_for_update()
+            ProjectGrant.objects.select_for_update(of=("self",))
             .select_related("project", "user", "group__auth_group", "custom_role")
             .get(pk=grant.pk, workspace=workspace)
         )

@@ -54,6 +54,7 @@ class SignInView(auth_views.LoginView):
         if mfa.has_mfa(user):
             mfa.pending_start(self.request, user, next_url=self.get_redirect_url())
             return redirect("accounts:sign-in-code")
+        mfa.pending_clear(self.request)  # another account's unfinished sign-in ends here
         return super().form_valid(form)
 
 

@@ -92,7 +92,8 @@ def membership_change_role(
     ref = _workspace_role(workspace, role)
     with transaction.atomic():
         m = (
-            Membership.objects.select_for_update()
+            # Lock only the membership row: PostgreSQL refuses FOR UPDATE on outer joins.
+            Membership.objects.select_for_update(of=("self",))
             .select_related("custom_role")
             .get(pk=membership.pk, workspace=workspace)
         )
@@ -156,7 +157,7 @@ def membership_remove(*, workspace: Workspace, actor: Any, membership: Membershi
     _require(actor, Permission.MANAGE_MEMBERS, workspace)
     with transaction.atomic():
         m = (
-            Membership.objects.select_for_update()
+            Membership.objects.select_for_update(of=("self",))
             .select_related("user")
             .get(pk=membership.pk, workspace=workspace)
         )
