@@ -179,7 +179,9 @@ def test_role_change_reaches_the_member_live(new_page, screenshot):
     expect_overview(labeler, "Vision", role="Labeler", members="4")
     expect_live(labeler)
     # Nav for a Labeler: no Invitations, no Audit log, no tenant section.
-    expect(labeler.locator("nav.sidenav a")).to_have_text(["Overview", "Members", "API keys", "API docs"])
+    expect(labeler.locator("nav.sidenav a")).to_have_text(
+        ["Overview", "Members", "API keys", "API docs"]
+    )
     labeler.evaluate("window.__sameDocument = true")
     screenshot(labeler, "01-labeler-overview-live")
 
