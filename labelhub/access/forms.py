@@ -39,11 +39,14 @@ class GroupForm(forms.Form):
     colour = forms.CharField(
         max_length=7, initial="#4C6EF5", widget=forms.TextInput(attrs={"type": "color"})
     )
-    default_role = forms.ChoiceField(label="Default role")
+    default_role = forms.ChoiceField(
+        label="Default role", error_messages={"required": "Choose the group's default role."}
+    )
 
     def __init__(self, *args, role_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["default_role"].choices = list(role_choices)
+        # No role is preselected: the default role is a deliberate choice.
+        self.fields["default_role"].choices = [("", "Choose a role"), *role_choices]
 
 
 class GroupMemberForm(forms.Form):

@@ -181,7 +181,13 @@ def custom_role_delete(
             if new.custom_role is not None and new.custom_role.pk == role.pk:
                 raise ValidationFailed("The replacement must be another role.", field="replacement")
         if in_use and new is None:
-            parts = ", ".join(f"{n} {what}" for what, n in usage.items() if n)
+            words = {
+                "members": "members",
+                "invitations": "pending invitations",
+                "groups": "groups",
+                "project_grants": "project grants",
+            }
+            parts = ", ".join(f"{n} {words[what]}" for what, n in usage.items() if n)
             raise Conflict(
                 f"The role {role.name!r} is in use ({parts}); choose a replacement role.",
                 details={"replacement": ["Choose the role to give to those who hold this one."]},

@@ -27,6 +27,15 @@ from labelhub.workspaces.models import Role
 from labelhub.workspaces.selectors import member_list
 
 
+def _show_error(form, exc: ApplicationError) -> None:
+    """Put a service error beside the fields it names; its message goes on top of the form
+    too when the fields only carry a hint (a conflict's explanation would be lost there)."""
+    apply_error_to_form(form, exc)
+    shown = {str(e) for errors in form.errors.values() for e in errors}
+    if exc.message not in shown:
+        form.add_error(None, exc.message)
+
+
 def _catalogue():
     return [
         {
@@ -77,7 +86,7 @@ class RolesView(ConsoleView, View):
                 workspace=self.workspace, actor=request.user, **form.cleaned_data
             )
         except ApplicationError as exc:
-            apply_error_to_form(form, exc)
+            _show_error(form, exc)
             return self.get(request, form=form)
         messages.success(request, f"Role {role.name} created.")
         return redirect("console:roles")
@@ -144,7 +153,7 @@ class RoleDetailView(ConsoleView, View):
                     messages.success(request, f"Role {role.name} deleted.")
                     return redirect("console:roles")
                 except ApplicationError as exc:
-                    apply_error_to_form(delete_form, exc)
+                    _show_error(delete_form, exc)
             return self._render(request, role, delete_form=delete_form)
         form = CustomRoleForm(request.POST, initial={"scope": role.scope}, lock_scope=True)
         if form.is_valid():
@@ -160,7 +169,7 @@ class RoleDetailView(ConsoleView, View):
                 messages.success(request, f"Role {form.cleaned_data['name']} saved.")
                 return redirect("console:role", id=role.pk)
             except ApplicationError as exc:
-                apply_error_to_form(form, exc)
+                _show_error(form, exc)
         return self._render(request, role, form=form)
 
 
@@ -196,7 +205,7 @@ class GroupsView(ConsoleView, View):
                 workspace=self.workspace, actor=request.user, **form.cleaned_data
             )
         except ApplicationError as exc:
-            apply_error_to_form(form, exc)
+            _show_error(form, exc)
             return self.get(request, form=form)
         messages.success(request, f"Group {group.name} created.")
         return redirect("console:group", id=group.pk)
@@ -295,7 +304,7 @@ class GroupDetailView(ConsoleView, View):
                         **form.cleaned_data,
                     )
                 except ApplicationError as exc:
-                    apply_error_to_form(form, exc)
+                    _show_error(form, exc)
                     return self._render(request, group, form=form)
                 messages.success(request, "Group saved.")
         except ApplicationError as exc:
@@ -370,7 +379,7 @@ class ApiKeysView(ConsoleView, View):
                 permissions=d["permissions"] if d["restrict"] else None,
             )
         except ApplicationError as exc:
-            apply_error_to_form(form, exc)
+            _show_error(form, exc)
             return self.get(request, form=form)
         messages.success(
             request, f"Key {key.prefix} created. Copy the secret now: it is shown only once."

@@ -102,7 +102,7 @@ class TestCustomRoles:
             services.custom_role_delete(workspace=workspace, actor=admin, role=role)
         assert (
             exc.value.message
-            == "The role 'Auditor' is in use (1 members, 1 invitations); choose a replacement role."
+            == "The role 'Auditor' is in use (1 members, 1 pending invitations); choose a replacement role."
         )
         assert CustomRole.objects.count() == 1
         with pytest.raises(ValidationFailed):  # a project role cannot replace a workspace role
