@@ -1,6 +1,6 @@
 """URLs of the REST API, /api/v1/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from labelhub.access import api as access_api
 from labelhub.accounts import api as accounts_api
@@ -46,4 +46,5 @@ urlpatterns = [
     ),
     path("api-keys/", access_api.ApiKeyListView.as_view(), name="api-keys"),
     path("api-keys/<str:id>/", access_api.ApiKeyDetailView.as_view(), name="api-key"),
+    path("", include("labelhub.projects.api_urls")),
 ]

@@ -1,0 +1,1 @@
+"""Selectors of the projects app, one module per entity (see docs/adr/0003)."""

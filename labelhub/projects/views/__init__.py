@@ -1,0 +1,1 @@
+"""Views of the projects app, one module per entity (see docs/adr/0003)."""
