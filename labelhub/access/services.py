@@ -455,11 +455,17 @@ def project_grant_set(
     role: Any,
     user_id: Any = None,
     group: Group | None = None,
+    check: bool = True,
 ) -> ProjectGrant:
-    """Give a member or a group a project role (replacing the one they had there)."""
+    """Give a member or a group a project role (replacing the one they had there).
+
+    ``check=False`` is for callers that authorised a larger action already (creating or
+    duplicating a project).
+    """
     from labelhub.core.ids import parse_id
 
-    require(actor, Permission.MANAGE_PROJECT_MEMBERS, project)
+    if check:
+        require(actor, Permission.MANAGE_PROJECT_MEMBERS, project)
     if project.workspace_id != workspace.pk:
         raise ValidationFailed("Unknown project.", field="project")
     if (user_id is None) == (group is None):

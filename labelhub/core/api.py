@@ -35,6 +35,9 @@ class WorkspaceScopedView(GenericAPIView):
     #: field path from the model to its workspace.
     workspace_field: ClassVar[str] = "workspace"
     lookup_url_kwarg = "id"
+    #: URL kwarg naming the project for project endpoints; their permissions are checked
+    #: on that project (grants included), and ``self.project`` is set.
+    project_url_kwarg: ClassVar[str | None] = None
 
     workspace: Workspace | None
 
@@ -69,12 +72,32 @@ class WorkspaceScopedView(GenericAPIView):
             permission = self.required_permissions.get(request.method, Permission.VIEW_WORKSPACE)
             if request.method == "OPTIONS":
                 permission = Permission.VIEW_WORKSPACE
-            if permission is not None and not can(self.actor, permission, self.workspace):
+            target = self.workspace
+            if self.project_url_kwarg is not None:
+                # Project endpoints: the project is looked up inside the workspace, and one
+                # the actor may not view answers 404 exactly like a missing one.
+                self.project = self._resolve_project(kwargs.get(self.project_url_kwarg))
+                target = self.project
+            if permission is not None and not can(self.actor, permission, target):
                 raise PermissionDenied()
             from labelhub.accounts import mfa
 
             if permission in mfa.GUARDED_PERMISSIONS:  # 403 mfa_required; API keys are exempt
                 mfa.api_check(request, self.workspace)
+
+    def _resolve_project(self, raw_id: Any):
+        from labelhub.projects.models import Project
+
+        project = (
+            Project.objects.select_related("workspace", "ontology")
+            .filter(workspace=self.workspace, pk=parse_id(raw_id))
+            .first()
+        )
+        if project is None or not can(self.actor, Permission.VIEW_PROJECT, project):
+            if project is None:
+                self._audit_if_foreign(parse_id(raw_id), model=Project)
+            raise NotFound("Project not found.")
+        return project
 
     # --- hooks -----------------------------------------------------------------------------
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
@@ -88,6 +111,8 @@ class WorkspaceScopedView(GenericAPIView):
         if self.queryset is None:
             raise TypeError(f"{type(self).__name__} has no queryset to scope")
         qs = self.queryset.all().filter(**{self.workspace_field: self.workspace})
+        if self.project_url_kwarg is not None:
+            qs = qs.filter(project=self.project)
         return self.scope_queryset(qs)
 
     def get_object(self):
@@ -98,12 +123,15 @@ class WorkspaceScopedView(GenericAPIView):
             raise NotFound()
         return obj
 
-    def _audit_if_foreign(self, pk: Any) -> None:
+    def _audit_if_foreign(self, pk: Any, model: Any = None) -> None:
         """Record an attempt to reach another workspace's object (the answer stays 404)."""
-        if pk is None or self.queryset is None or self.workspace is None:
+        model = model or (self.queryset.model if self.queryset is not None else None)
+        if pk is None or model is None or self.workspace is None:
             return
-        model = self.queryset.model
-        foreign = model.objects.filter(pk=pk).exclude(**{self.workspace_field: self.workspace})
+        field = (
+            self.workspace_field if model is getattr(self.queryset, "model", None) else "workspace"
+        )
+        foreign = model.objects.filter(pk=pk).exclude(**{field: self.workspace})
         if foreign.exists():
             from labelhub.access.authz import actor_user
             from labelhub.core.audit import audit_record

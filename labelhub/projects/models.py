@@ -397,3 +397,6 @@ class Task(models.Model):
             models.Index(fields=["project", "batch", "status"], name="task_batch_status"),
             models.Index(fields=["data_row"], name="task_data_row"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.data_row_id} in {self.project_id}: {self.status}"

@@ -10,12 +10,13 @@ from rest_framework.test import APIClient
 
 from labelhub.access import services as access_services
 from labelhub.access.models import CustomRole, Group, GroupEvent, ProjectGrant
-from labelhub.access.permissions import Permission
+from labelhub.access.permissions import PROJECT_PERMISSIONS, Permission
 from labelhub.access.roles import SYSTEM_ROLE_PERMISSIONS
 from labelhub.accounts.models import ApiKey, Invitation
 from labelhub.accounts.services import api_key_create, invitation_create
 from labelhub.core.api import WorkspaceScopedView
 from labelhub.core.models import AuditLogEntry
+from labelhub.projects.models import Batch, DataRow, Dataset, Project, Tag, Task
 from labelhub.workspaces.models import Membership, Role, Workspace
 from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY
 from tests.core.test_api_base import api_routes
@@ -55,6 +56,27 @@ def _bodies(fx):
         ("api/v1/groups/<str:id>/", "patch"): {"name": "Renamed group"},
         ("api/v1/groups/<str:id>/members/", "post"): {"user": str(fx["target_user"].pk)},
         ("api/v1/api-keys/", "post"): {"name": "matrix key"},
+        ("api/v1/projects/", "post"): {"name": "Matrix project", "media_type": "image"},
+        ("api/v1/projects/<str:project_id>/", "patch"): {"description": "changed"},
+        ("api/v1/projects/<str:project_id>/", "delete"): {"confirm": "Matrix P"},
+        ("api/v1/projects/<str:project_id>/settings/", "patch"): {"reservation_count": 6},
+        ("api/v1/projects/<str:project_id>/members/", "post"): {
+            "user": str(fx["target_user"].pk),
+            "role": "reviewer",
+        },
+        ("api/v1/projects/<str:project_id>/members/<str:id>/", "patch"): {"role": "reviewer"},
+        ("api/v1/projects/<str:project_id>/batches/", "post"): {
+            "name": "Matrix batch 2",
+            "data_row_ids": [str(fx["spare_row"].pk)],
+        },
+        ("api/v1/projects/<str:project_id>/batches/<str:id>/", "patch"): {"priority": 2},
+        ("api/v1/projects/<str:project_id>/data-rows/priority/", "post"): {
+            "data_row_ids": [str(fx["queued_row"].pk)],
+            "priority": 1,
+        },
+        ("api/v1/tags/", "post"): {"name": "matrix tag"},
+        ("api/v1/tags/<str:id>/", "patch"): {"name": "renamed tag"},
+        **fx.get("extra_bodies", {}),
     }
 
 
@@ -68,8 +90,14 @@ def _url(route, fx, actor_key):
         "api/v1/groups/<str:id>/members/<str:user_id>/": fx["group"].pk,
         "api/v1/groups/<str:id>/history.csv": fx["group"].pk,
         "api/v1/api-keys/<str:id>/": actor_key.pk if actor_key else None,
+        "api/v1/projects/<str:project_id>/members/<str:id>/": fx["project_grant"].pk,
+        "api/v1/projects/<str:project_id>/batches/<str:id>/": fx["batch"].pk,
+        "api/v1/projects/<str:project_id>/batches/<str:id>/remove-queued/": fx["batch"].pk,
+        "api/v1/tags/<str:id>/": fx["tag"].pk,
     }
+    ids.update(fx.get("extra_ids", {}))
     url = "/" + route.replace("<str:id>", str(ids.get(route, "")))
+    url = url.replace("<str:project_id>", str(fx["project"].pk))
     return url.replace("<str:user_id>", str(fx["grouped_user"].pk))
 
 
@@ -82,6 +110,14 @@ def _snapshot():
         GroupEvent.objects.count(),
         list(ApiKey.objects.order_by("pk").values_list("pk", "revoked_at")),
         ProjectGrant.objects.count(),
+        list(
+            Project.objects.order_by("pk").values_list(
+                "pk", "name", "description", "reservation_count"
+            )
+        ),
+        list(Task.objects.order_by("pk").values_list("pk", "priority")),
+        list(Batch.objects.order_by("pk").values_list("pk", "name", "priority")),
+        list(Tag.objects.order_by("pk").values_list("pk", "name")),
         Workspace.objects.count(),
         AuditLogEntry.objects.count(),
     )
@@ -107,6 +143,20 @@ def fx(db, workspace, admin):
     unused = access_services.custom_role_create(
         workspace=workspace, actor=admin, name="Unused", scope="project", permissions=["label"]
     )
+    project = Project.objects.create(workspace=workspace, name="Matrix P", media_type="image")
+    dataset = Dataset.objects.create(workspace=workspace, name="Matrix D")
+    queued_row = DataRow.objects.create(
+        workspace=workspace, dataset=dataset, row_data="https://x.test/1.jpg", media_type="image"
+    )
+    spare_row = DataRow.objects.create(
+        workspace=workspace, dataset=dataset, row_data="https://x.test/2.jpg", media_type="image"
+    )
+    batch = Batch.objects.create(workspace=workspace, project=project, name="Matrix batch")
+    Task.objects.create(workspace=workspace, project=project, data_row=queued_row, batch=batch)
+    project_grant = access_services.project_grant_set(
+        workspace=workspace, actor=admin, project=project, user_id=grouped.pk, role=Role.LABELER
+    )
+    tag = Tag.objects.create(workspace=workspace, name="matrix")
     invitation, _ = invitation_create(
         workspace=workspace, actor=admin, email="pending@x.test", role=Role.LABELER
     )
@@ -119,13 +169,25 @@ def fx(db, workspace, admin):
         "custom_role": custom,
         "custom_role_unused": unused,
         "invitation": invitation,
+        "project": project,
+        "batch": batch,
+        "queued_row": queued_row,
+        "spare_row": spare_row,
+        "project_grant": project_grant,
+        "tag": tag,
+        "dataset": dataset,
     }
 
 
 def _role_permissions(role):
+    """What the role holds at workspace level, project permissions only with access-all."""
     if role == "custom":
-        return frozenset(Permission(c) for c in CUSTOM_PERMISSIONS) | {Permission.VIEW_WORKSPACE}
-    return SYSTEM_ROLE_PERMISSIONS[role]
+        perms = frozenset(Permission(c) for c in CUSTOM_PERMISSIONS) | {Permission.VIEW_WORKSPACE}
+    else:
+        perms = SYSTEM_ROLE_PERMISSIONS[role]
+    if Permission.ACCESS_ALL_PROJECTS not in perms:
+        perms = perms - PROJECT_PERMISSIONS
+    return perms
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -161,11 +223,17 @@ def test_permission_matrix(route, method, view, role, fx, workspace):
     session[SESSION_WORKSPACE_KEY] = str(workspace.pk)
     session.save()
     declared = view.required_permissions.get(method.upper(), Permission.VIEW_WORKSPACE)
-    allowed = declared is None or declared in _role_permissions(role)
+    held = _role_permissions(role)
+    allowed = declared is None or declared in held
+    # Project endpoints answer 404 to those who may not see the project at all.
+    hidden = view.project_url_kwarg is not None and Permission.VIEW_PROJECT not in held
     before = _snapshot()
     body = _bodies(fx).get((route, method))
     r = getattr(client, method)(_url(route, fx, actor_key), body, format="json")
-    if allowed:
+    if hidden:
+        assert r.status_code == 404, (role, method, route, r.status_code)
+        assert _snapshot() == before
+    elif allowed:
         assert r.status_code not in (401, 403), (
             role,
             method,

@@ -1,0 +1,198 @@
+"""API shapes for projects, tags, settings, instructions, members, batches and tasks."""
+
+from rest_framework import serializers
+
+from labelhub.access.selectors import role_ref_of
+from labelhub.core.api import StrictSerializer
+from labelhub.projects.models import Batch, Project, Tag, Task
+from labelhub.projects.services.projects import BOOLEAN_SETTINGS, SETTING_BOUNDS
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "colour"]
+
+
+class TagWriteSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=60, required=False)
+    colour = serializers.CharField(max_length=7, required=False)
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    tags = TagSerializer(many=True, read_only=True)
+    ontology = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "description", "media_type", "ontology", "tags", "created_at"]
+
+    def get_ontology(self, obj: Project) -> dict | None:
+        return {"id": str(obj.ontology_id), "name": obj.ontology.name} if obj.ontology_id else None
+
+
+class ProjectCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    media_type = serializers.CharField(max_length=20)
+    ontology = serializers.CharField(
+        max_length=64, required=False, allow_null=True, allow_blank=True
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=50
+    )
+
+
+class ProjectUpdateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    ontology = serializers.CharField(
+        max_length=64, required=False, allow_null=True, allow_blank=True
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=50
+    )
+
+
+class ProjectDeleteSerializer(StrictSerializer):
+    confirm = serializers.CharField(max_length=200)
+
+
+def _settings_fields() -> dict:
+    fields = {name: serializers.BooleanField(required=False) for name in BOOLEAN_SETTINGS}
+    for name, (low, _high) in SETTING_BOUNDS.items():
+        fields[name] = (
+            serializers.FloatField(required=False)
+            if isinstance(low, float)
+            else serializers.IntegerField(required=False, allow_null=name.startswith("timer_"))
+        )
+    return fields
+
+
+ProjectSettingsSerializer = type(
+    "ProjectSettingsSerializer", (StrictSerializer,), _settings_fields()
+)
+
+
+def settings_payload(project: Project) -> dict:
+    """Current quality and advanced settings of a project."""
+    return {name: getattr(project, name) for name in (*BOOLEAN_SETTINGS, *SETTING_BOUNDS)}
+
+
+class InstructionsSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=[c for c, _ in Project.InstructionsKind.choices])
+    text = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+    url = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    file = serializers.FileField(required=False)
+
+
+def instructions_payload(project: Project, acknowledged: bool) -> dict:
+    """The project's instructions as the API shows them."""
+    return {
+        "kind": project.instructions_kind,
+        "text": project.instructions_text,
+        "url": project.instructions_url,
+        "file": project.instructions_file.url if project.instructions_file else None,
+        "version": project.instructions_version,
+        "enforce_acknowledgement": project.enforce_instructions,
+        "acknowledged": acknowledged,
+    }
+
+
+class ProjectMemberSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.SerializerMethodField()
+    member = serializers.SerializerMethodField()
+    role = serializers.SerializerMethodField()
+    role_label = serializers.SerializerMethodField()
+
+    def get_kind(self, obj) -> str:
+        return "user" if obj.user_id else "group"
+
+    def get_member(self, obj) -> dict:
+        if obj.user_id:
+            return {"id": str(obj.user_id), "email": obj.user.email}
+        return {"id": str(obj.group_id), "name": obj.group.name}
+
+    def get_role(self, obj) -> str:
+        return role_ref_of(obj).key
+
+    def get_role_label(self, obj) -> str:
+        return role_ref_of(obj).label
+
+
+class ProjectMemberWriteSerializer(StrictSerializer):
+    user = serializers.UUIDField(required=False)
+    group = serializers.UUIDField(required=False)
+    role = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    row_count = serializers.IntegerField(read_only=True, default=None)
+    queued_count = serializers.IntegerField(read_only=True, default=None)
+    done_count = serializers.IntegerField(read_only=True, default=None)
+
+    class Meta:
+        model = Batch
+        fields = [
+            "id",
+            "name",
+            "priority",
+            "consensus_coverage",
+            "consensus_labels",
+            "row_count",
+            "queued_count",
+            "done_count",
+            "created_at",
+        ]
+
+
+class BatchCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    data_row_ids = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=100_000
+    )
+    global_keys = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=100_000
+    )
+    dataset = serializers.DictField(
+        required=False,
+        help_text='{"dataset": id, "sample": "all"|"random"|"first"|"last", "count": N}',
+    )
+    priority = serializers.IntegerField(required=False)
+    consensus_coverage = serializers.IntegerField(required=False)
+    consensus_labels = serializers.IntegerField(required=False)
+
+
+class BatchUpdateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200, required=False)
+    priority = serializers.IntegerField(required=False)
+
+
+class TaskRowSerializer(serializers.ModelSerializer):
+    data_row = serializers.SerializerMethodField()
+    batch = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = ["data_row", "batch", "status", "priority", "created_at"]
+
+    def get_data_row(self, obj: Task) -> dict:
+        row = obj.data_row
+        return {
+            "id": str(row.pk),
+            "global_key": row.global_key,
+            "external_id": row.external_id,
+            "dataset": {"id": str(row.dataset_id), "name": row.dataset.name},
+            "metadata": row.metadata,
+        }
+
+    def get_batch(self, obj: Task) -> dict:
+        return {"id": str(obj.batch_id), "name": obj.batch.name}
+
+
+class PriorityActionSerializer(StrictSerializer):
+    data_row_ids = serializers.ListField(
+        child=serializers.CharField(max_length=64), max_length=100_000
+    )
+    priority = serializers.IntegerField()
