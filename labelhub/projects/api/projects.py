@@ -58,6 +58,8 @@ class ProjectListView(WorkspaceScopedView):
             search=request.query_params.get("search", ""),
             sort=request.query_params.get("sort", "name"),
         ).select_related("ontology")
+        # The cursor follows the chosen sort (its fields end with the unique id).
+        self.paginator.ordering = selectors.SORTS[request.query_params.get("sort", "name")]
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(ProjectSerializer(page, many=True).data)
 

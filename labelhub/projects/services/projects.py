@@ -331,6 +331,7 @@ def project_duplicate(*, project: Project, actor: Any) -> Project:
         *SETTING_BOUNDS,
     ]
     user, _ = actor_identity(actor)
+    project = Project.objects.get(pk=project.pk)  # the caller's copy may be stale
     with transaction.atomic():
         copy = Project(workspace=project.workspace, created_by=user, name=_copy_name(project))
         for field in dict.fromkeys(copied_fields):
