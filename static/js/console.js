@@ -22,6 +22,11 @@
   }
 
   function enhanceForms() {
+    document.querySelectorAll("[data-check-all]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        box.closest("table").querySelectorAll('tbody input[type="checkbox"]').forEach(function (b) { b.checked = box.checked; });
+      });
+    });
     document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
       select.addEventListener("change", function () { select.form.submit(); });
     });

@@ -1,5 +1,191 @@
-"""Console pages: batches."""
+"""Console pages: a project's batches (create, detail, rename, priority, remove queued)
+and its data rows tab (AND/OR filters, bulk priority)."""
 
-from django.urls import path  # noqa: F401  (filled in as views arrive)
+from __future__ import annotations
 
-urlpatterns: list = []
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+from django.urls import path
+from django.views import View
+
+from labelhub.access.permissions import Permission
+from labelhub.core.errors import ApplicationError, NotFound
+from labelhub.core.ids import parse_id
+from labelhub.core.views import apply_error_to_form, flash_error
+from labelhub.projects.forms.projects import STATUS_CHOICES, BatchCreateForm
+from labelhub.projects.models import Batch, BatchEvent, Dataset
+from labelhub.projects.selectors import projects as selectors
+from labelhub.projects.services import batches as services
+from labelhub.projects.views.projects import ProjectPage, guarded
+
+
+class BatchesView(ProjectPage, View):
+    tab = "batches"
+
+    def _form(self, data=None):
+        return BatchCreateForm(
+            data, datasets=Dataset.objects.filter(workspace=self.workspace).order_by("name")
+        )
+
+    def render_page(self, request, form=None):
+        return self.page(
+            request,
+            "projects/batches.html",
+            {"batches": selectors.batch_list(project=self.project), "form": form or self._form()},
+        )
+
+    @guarded
+    def get(self, request, project_id):
+        return self.render_page(request)
+
+    @guarded
+    def post(self, request, project_id):
+        form = self._form(request.POST)
+        if not form.is_valid():
+            return self.render_page(request, form)
+        d = form.cleaned_data
+        source = {}
+        if d["source"] == "global_keys":
+            source["global_keys"] = [k.strip() for k in d["global_keys"].splitlines() if k.strip()]
+        else:
+            source["dataset"] = {"dataset": d["dataset"], "sample": d["sample"] or "all"}
+            if d["count"]:
+                source["dataset"]["count"] = d["count"]
+        try:
+            batch, report = services.batch_create(
+                project=self.project,
+                actor=request.user,
+                name=d["name"],
+                priority=d["priority"],
+                consensus_coverage=d["consensus_coverage"],
+                consensus_labels=d["consensus_labels"],
+                **source,
+            )
+        except ApplicationError as exc:
+            if "dataset" in exc.details and d["source"] == "global_keys":
+                exc.details = {"global_keys": exc.details["dataset"]}
+            apply_error_to_form(form, exc)
+            return self.render_page(request, form)
+        excluded = len(report["excluded_labeled"])
+        messages.success(
+            request,
+            f"Batch {batch.name}: {report['added']} data rows added"
+            + (f", {excluded} already labeled rows excluded." if excluded else "."),
+        )
+        return redirect("console:project-batches", project_id=self.project.pk)
+
+
+class BatchDetailView(ProjectPage, View):
+    tab = "batches"
+
+    def _batch(self, batch_id):
+        batch = selectors.batch_list(project=self.project).filter(pk=parse_id(batch_id)).first()
+        if batch is None:
+            raise NotFound("Batch not found.")
+        return batch
+
+    @guarded
+    def get(self, request, project_id, batch_id):
+        try:
+            batch = self._batch(batch_id)
+        except NotFound:
+            return self.page(
+                request, "error.html", {"status": 404, "message": "Batch not found."}, status=404
+            )
+        return self.page(
+            request,
+            "projects/batch_detail.html",
+            {
+                "batch": batch,
+                "history": BatchEvent.objects.filter(batch=batch).select_related("actor"),
+            },
+        )
+
+    @guarded
+    def post(self, request, project_id, batch_id):
+        try:
+            batch = Batch.objects.get(pk=self._batch(batch_id).pk)
+            if request.POST.get("action") == "remove_queued":
+                removed = services.batch_remove_queued(batch=batch, actor=request.user)
+                messages.success(request, f"{removed} queued data rows removed.")
+            else:
+                priority = request.POST.get("priority")
+                services.batch_update(
+                    batch=batch,
+                    actor=request.user,
+                    name=request.POST.get("name"),
+                    priority=int(priority) if priority and priority.isdigit() else priority,
+                )
+                messages.success(request, "Batch saved.")
+        except ApplicationError as exc:
+            flash_error(request, exc)
+        return redirect("console:project-batch", project_id=self.project.pk, batch_id=batch_id)
+
+
+class DataRowsTabView(ProjectPage, View):
+    tab = "data-rows"
+
+    @guarded
+    def get(self, request, project_id):
+        conditions = selectors.conditions_from_query(request.GET)
+        meta_name, meta_value = (
+            request.GET.get("meta_name", "").strip(),
+            request.GET.get("meta_value", "").strip(),
+        )
+        if meta_name and meta_value:
+            conditions.append((f"metadata.{meta_name}", meta_value))
+        match = request.GET.get("match", "all")
+        error = None
+        try:
+            tasks = selectors.task_filter(project=self.project, conditions=conditions, match=match)
+            page = Paginator(tasks, 50).get_page(request.GET.get("page"))
+        except ApplicationError as exc:
+            error, page = exc.message, None
+        datasets = Dataset.objects.filter(
+            workspace=self.workspace, data_rows__tasks__project=self.project
+        ).distinct()
+        return self.page(
+            request,
+            "projects/data_rows.html",
+            {
+                "page": page,
+                "error": error,
+                "datasets": datasets,
+                "batches": Batch.objects.filter(project=self.project),
+                "statuses": STATUS_CHOICES,
+                "q": request.GET,
+                "match": match,
+                "can_prioritise": Permission.MANAGE_BATCHES in self.perms,
+            },
+        )
+
+    @guarded
+    def post(self, request, project_id):
+        try:
+            priority = request.POST.get("priority", "")
+            changed = services.tasks_set_priority(
+                project=self.project,
+                actor=request.user,
+                task_ids=request.POST.getlist("data_row"),
+                priority=int(priority) if priority.isdigit() else priority,
+            )
+            messages.success(request, f"Priority changed for {changed} data rows.")
+        except ApplicationError as exc:
+            flash_error(request, exc)
+        back = request.POST.get("back", "")
+        url = f"/projects/{self.project.pk}/data-rows/"
+        return redirect(url + (f"?{back}" if back and "\n" not in back else ""))
+
+
+urlpatterns = [
+    path("projects/<str:project_id>/batches/", BatchesView.as_view(), name="project-batches"),
+    path(
+        "projects/<str:project_id>/batches/<str:batch_id>/",
+        BatchDetailView.as_view(),
+        name="project-batch",
+    ),
+    path(
+        "projects/<str:project_id>/data-rows/", DataRowsTabView.as_view(), name="project-data-rows"
+    ),
+]

@@ -1,5 +1,404 @@
-"""Console pages: projects."""
+"""Console pages: project list (tags, search, sort, manage tags), create, overview,
+members, settings (basic, quality, advanced, instructions, duplicate, delete)."""
 
-from django.urls import path  # noqa: F401  (filled in as views arrive)
+from __future__ import annotations
 
-urlpatterns: list = []
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views import View
+
+from labelhub.access import services as access_services
+from labelhub.access.authz import can, project_permissions_for
+from labelhub.access.models import Group, ProjectGrant
+from labelhub.access.permissions import Permission, Scope
+from labelhub.access.selectors import group_list, role_choices, role_ref_of
+from labelhub.core.errors import ApplicationError, NotFound
+from labelhub.core.ids import parse_id
+from labelhub.core.views import ConsoleView, apply_error_to_form, flash_error
+from labelhub.projects.forms.projects import (
+    InstructionsForm,
+    ProjectBasicForm,
+    ProjectCreateForm,
+    ProjectSettingsForm,
+)
+from labelhub.projects.models import Ontology, Project
+from labelhub.projects.selectors import projects as selectors
+from labelhub.projects.services import projects as services
+from labelhub.workspaces.selectors import member_list
+
+
+class ProjectPage(ConsoleView):
+    """A page of one project: the project is found inside the workspace; one the user may
+    not view answers 404 like a missing one; ``project_permission`` guards the page."""
+
+    project_permission = Permission.VIEW_PROJECT
+    tab = "overview"
+
+    def dispatch(self, request, *args, **kwargs):
+        self._project_id = kwargs.get("project_id")
+        return super().dispatch(request, *args, **kwargs)
+
+    def load_project(self, request):
+        project = (
+            Project.objects.select_related("ontology", "workspace")
+            .filter(workspace=self.workspace, pk=parse_id(self._project_id))
+            .first()
+        )
+        if project is None or not can(request.user, Permission.VIEW_PROJECT, project):
+            raise NotFound("Project not found.")
+        if not can(request.user, self.project_permission, project):
+            raise PermissionError
+        self.project = project
+        self.perms = project_permissions_for(request.user, project)
+        return project
+
+    def page(self, request, template, context, status=200):
+        ctx = {
+            "project": self.project,
+            "perms": {p.value for p in self.perms},
+            "tab": self.tab,
+            **context,
+        }
+        return render(request, template, ctx, status=status)
+
+
+def guarded(handler):
+    """Turn NotFound/PermissionError from load_project into 404/403 pages."""
+
+    def wrapper(self, request, *args, **kwargs):
+        try:
+            self.load_project(request)
+        except NotFound:
+            return render(
+                request, "error.html", {"status": 404, "message": "Project not found."}, status=404
+            )
+        except PermissionError:
+            return render(
+                request,
+                "error.html",
+                {"status": 403, "message": "You do not have access to this page."},
+                status=403,
+            )
+        return handler(self, request, *args, **kwargs)
+
+    return wrapper
+
+
+class ProjectListView(ConsoleView, View):
+    """Projects the user may see, with tag filters, search, sort; create; manage tags."""
+
+    def _forms(self, form=None):
+        ontologies = Ontology.objects.filter(workspace=self.workspace).order_by("name")
+        tags = selectors.tag_list(workspace=self.workspace)
+        return form or ProjectCreateForm(ontologies=ontologies, tags=tags), tags
+
+    def get(self, request, form=None):
+        chosen = request.GET.getlist("tag")
+        sort = request.GET.get("sort", "name")
+        try:
+            projects = selectors.project_list(
+                actor=request.user,
+                workspace=self.workspace,
+                tags=chosen,
+                search=request.GET.get("search", ""),
+                sort=sort if sort in selectors.SORTS else "name",
+            ).select_related("ontology")
+        except ApplicationError as exc:
+            flash_error(request, exc)
+            projects = Project.objects.none()
+        form, tags = self._forms(form)
+        return render(
+            request,
+            "projects/list.html",
+            {
+                "projects": projects,
+                "tags": tags,
+                "chosen_tags": chosen,
+                "search": request.GET.get("search", ""),
+                "sort": sort,
+                "form": form,
+                "can_create": can(request.user, Permission.CREATE_PROJECTS, self.workspace),
+            },
+        )
+
+    def post(self, request):
+        action = request.POST.get("action")
+        try:
+            if action == "tag_create":
+                services.tag_create(
+                    workspace=self.workspace,
+                    actor=request.user,
+                    name=request.POST.get("name", ""),
+                    colour=request.POST.get("colour") or "#868E96",
+                )
+                messages.success(request, "Tag created.")
+            elif action in {"tag_rename", "tag_delete"}:
+                tag = selectors.access_tag(workspace=self.workspace, id=request.POST.get("tag"))
+                if action == "tag_rename":
+                    services.tag_update(
+                        workspace=self.workspace,
+                        actor=request.user,
+                        tag=tag,
+                        name=request.POST.get("name", ""),
+                    )
+                    messages.success(request, f"Tag renamed to {tag.name} everywhere.")
+                else:
+                    services.tag_delete(workspace=self.workspace, actor=request.user, tag=tag)
+                    messages.success(request, f"Tag {tag.name} deleted from every project.")
+            else:
+                form, _ = self._forms(
+                    ProjectCreateForm(
+                        request.POST,
+                        ontologies=Ontology.objects.filter(workspace=self.workspace),
+                        tags=selectors.tag_list(workspace=self.workspace),
+                    )
+                )
+                if not form.is_valid():
+                    return self.get(request, form=form)
+                try:
+                    project = services.project_create(
+                        workspace=self.workspace, actor=request.user, **form.cleaned_data
+                    )
+                except ApplicationError as exc:
+                    apply_error_to_form(form, exc)
+                    return self.get(request, form=form)
+                messages.success(request, f"Project {project.name} created.")
+                return redirect("console:project", project_id=project.pk)
+        except ApplicationError as exc:
+            flash_error(request, exc)
+        return redirect("console:projects")
+
+
+class ProjectOverviewView(ProjectPage, View):
+    tab = "overview"
+
+    @guarded
+    def get(self, request, project_id):
+        counts = selectors.status_counts(project=self.project)
+        labels = {
+            "to_label": "To label",
+            "in_review": "In review",
+            "in_rework": "In rework",
+            "done": "Done",
+            "skipped": "Skipped",
+        }
+        return self.page(
+            request,
+            "projects/overview.html",
+            {
+                "counts": [(labels[k], k, v) for k, v in counts.items()],
+                "total": sum(counts.values()),
+                "batches": selectors.batch_list(project=self.project)[:10],
+                "members": ProjectGrant.objects.filter(project=self.project).select_related(
+                    "user", "group", "custom_role"
+                ),
+                "acknowledged": services.instructions_acknowledged(
+                    project=self.project, user=request.user
+                ),
+            },
+        )
+
+    @guarded
+    def post(self, request, project_id):
+        if request.POST.get("action") == "acknowledge":
+            services.instructions_acknowledge(project=self.project, actor=request.user)
+            messages.success(request, "Thanks — instructions acknowledged.")
+        return redirect("console:project", project_id=self.project.pk)
+
+
+class ProjectMembersView(ProjectPage, View):
+    tab = "members"
+
+    @guarded
+    def get(self, request, project_id):
+        grants = (
+            ProjectGrant.objects.filter(project=self.project)
+            .select_related("user", "group", "custom_role")
+            .order_by("created_at")
+        )
+        rows = [
+            {
+                "grant": g,
+                "who": g.user.email if g.user_id else g.group.name,
+                "kind": "member" if g.user_id else "group",
+                "role": role_ref_of(g),
+            }
+            for g in grants
+        ]
+        return self.page(
+            request,
+            "projects/members.html",
+            {
+                "rows": rows,
+                "roles": role_choices(workspace=self.workspace, scope=Scope.PROJECT),
+                "members": [m.user for m in member_list(workspace=self.workspace)],
+                "groups": group_list(workspace=self.workspace),
+                "can_manage": Permission.MANAGE_PROJECT_MEMBERS in self.perms,
+            },
+        )
+
+    @guarded
+    def post(self, request, project_id):
+        action = request.POST.get("action")
+        try:
+            if action == "remove":
+                grant = ProjectGrant.objects.filter(
+                    project=self.project, pk=parse_id(request.POST.get("grant"))
+                ).first()
+                if grant is None:
+                    raise NotFound("Member not found.")
+                access_services.project_grant_remove(
+                    workspace=self.workspace, actor=request.user, grant=grant
+                )
+                messages.success(request, "Removed from the project.")
+            else:
+                who = request.POST.get("who", "")
+                kind, _, raw = who.partition(":")
+                group = (
+                    Group.objects.filter(workspace=self.workspace, pk=parse_id(raw)).first()
+                    if kind == "group"
+                    else None
+                )
+                if kind == "group" and group is None:
+                    raise NotFound("Group not found.")
+                access_services.project_grant_set(
+                    workspace=self.workspace,
+                    actor=request.user,
+                    project=self.project,
+                    user_id=raw if kind == "user" else None,
+                    group=group,
+                    role=request.POST.get("role") or None,
+                )
+                messages.success(request, "Project role saved.")
+        except ApplicationError as exc:
+            flash_error(request, exc)
+        return redirect("console:project-members", project_id=self.project.pk)
+
+
+class ProjectSettingsView(ProjectPage, View):
+    tab = "settings"
+    project_permission = Permission.MANAGE_PROJECT_SETTINGS
+
+    def _basic(self, data=None):
+        ontologies = Ontology.objects.filter(workspace=self.workspace).order_by("name")
+        tags = selectors.tag_list(workspace=self.workspace)
+        initial = {
+            "name": self.project.name,
+            "description": self.project.description,
+            "ontology": str(self.project.ontology_id or ""),
+            "tags": [str(t.pk) for t in self.project.tags.all()],
+        }
+        return ProjectBasicForm(data, initial=initial, ontologies=ontologies, tags=tags)
+
+    def _settings(self, data=None):
+        from labelhub.projects.serializers.projects import settings_payload
+
+        return ProjectSettingsForm(data, initial=settings_payload(self.project))
+
+    def _instructions(self, data=None, files=None):
+        p = self.project
+        initial = {
+            "kind": p.instructions_kind,
+            "text": p.instructions_text,
+            "url": p.instructions_url,
+            "enforce_instructions": p.enforce_instructions,
+        }
+        return InstructionsForm(data, files, initial=initial)
+
+    def render_page(self, request, **forms):
+        return self.page(
+            request,
+            "projects/settings.html",
+            {
+                "basic": forms.get("basic") or self._basic(),
+                "settings": forms.get("settings") or self._settings(),
+                "instructions": forms.get("instructions") or self._instructions(),
+                "delete_error": forms.get("delete_error"),
+                "has_labels": services.project_has_labels(self.project),
+            },
+        )
+
+    @guarded
+    def get(self, request, project_id):
+        return self.render_page(request)
+
+    @guarded
+    def post(self, request, project_id):
+        action = request.POST.get("action")
+        p = self.project
+        try:
+            if action == "basic":
+                form = self._basic(request.POST)
+                if not form.is_valid():
+                    return self.render_page(request, basic=form)
+                try:
+                    services.project_update(project=p, actor=request.user, **form.cleaned_data)
+                except ApplicationError as exc:
+                    apply_error_to_form(form, exc)
+                    return self.render_page(request, basic=form)
+            elif action == "settings":
+                form = self._settings(request.POST)
+                if not form.is_valid():
+                    return self.render_page(request, settings=form)
+                try:
+                    services.project_settings_update(
+                        project=p, actor=request.user, **form.cleaned_data
+                    )
+                except ApplicationError as exc:
+                    apply_error_to_form(form, exc)
+                    return self.render_page(request, settings=form)
+            elif action == "instructions":
+                form = self._instructions(request.POST, request.FILES)
+                if not form.is_valid():
+                    return self.render_page(request, instructions=form)
+                d = form.cleaned_data
+                try:
+                    services.instructions_update(
+                        project=p,
+                        actor=request.user,
+                        kind=d["kind"],
+                        text=d["text"],
+                        url=d["url"],
+                        file=d["file"],
+                    )
+                    services.project_settings_update(
+                        project=p,
+                        actor=request.user,
+                        enforce_instructions=d["enforce_instructions"],
+                    )
+                except ApplicationError as exc:
+                    apply_error_to_form(form, exc)
+                    return self.render_page(request, instructions=form)
+            elif action == "duplicate":
+                copy = services.project_duplicate(project=p, actor=request.user)
+                messages.success(request, f"Created {copy.name}.")
+                return redirect("console:project", project_id=copy.pk)
+            elif action == "delete":
+                try:
+                    services.project_delete(
+                        project=p, actor=request.user, confirm=request.POST.get("confirm", "")
+                    )
+                except ApplicationError as exc:
+                    return self.render_page(request, delete_error=exc.message)
+                messages.success(request, f"Project {p.name} deleted.")
+                return redirect("console:projects")
+        except ApplicationError as exc:
+            flash_error(request, exc)
+            return redirect("console:project-settings", project_id=p.pk)
+        messages.success(request, "Saved.")
+        return redirect("console:project-settings", project_id=p.pk)
+
+
+urlpatterns = [
+    path("projects/", ProjectListView.as_view(), name="projects"),
+    path("projects/<str:project_id>/", ProjectOverviewView.as_view(), name="project"),
+    path(
+        "projects/<str:project_id>/members/", ProjectMembersView.as_view(), name="project-members"
+    ),
+    path(
+        "projects/<str:project_id>/settings/",
+        ProjectSettingsView.as_view(),
+        name="project-settings",
+    ),
+]

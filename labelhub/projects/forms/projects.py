@@ -1,0 +1,102 @@
+"""Console forms: projects, tags, settings, instructions, batches, project members."""
+
+from django import forms
+
+from labelhub.projects.models import MediaType, Project, Task
+
+
+class ProjectCreateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    media_type = forms.ChoiceField(
+        choices=MediaType.choices, label="Media type (fixed once created)"
+    )
+    ontology = forms.ChoiceField(required=False)
+    tags = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, ontologies=(), tags=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ontology"].choices = [("", "— none yet —")] + [
+            (str(o.pk), o.name) for o in ontologies
+        ]
+        self.fields["tags"].choices = [(str(t.pk), t.name) for t in tags]
+
+
+class ProjectBasicForm(ProjectCreateForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["media_type"]
+
+
+class ProjectSettingsForm(forms.Form):
+    benchmark_enabled = forms.BooleanField(required=False, label="Benchmarks")
+    consensus_enabled = forms.BooleanField(required=False, label="Consensus")
+    reservation_count = forms.IntegerField(
+        min_value=1, max_value=100, label="Tasks reserved per labeler"
+    )
+    reservation_lease_seconds = forms.IntegerField(
+        min_value=60, label="Reservation lease (seconds)"
+    )
+    allow_skip = forms.BooleanField(required=False, label="Labelers may skip")
+    skip_limit = forms.IntegerField(
+        min_value=0, max_value=100, label="Skips before a row moves on (0: never)"
+    )
+    timer_target_seconds = forms.IntegerField(
+        min_value=1, required=False, label="Timer target (seconds)"
+    )
+    timer_cutoff_seconds = forms.IntegerField(
+        min_value=1, required=False, label="Timer cutoff (seconds)"
+    )
+    prelabel_confidence_threshold = forms.FloatField(
+        min_value=0.0, max_value=1.0, label="Hide pre-labels below confidence"
+    )
+
+
+class InstructionsForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=Project.InstructionsKind.choices, required=False, label="Instructions"
+    )
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), required=False, label="Markdown"
+    )
+    file = forms.FileField(required=False, label="PDF or HTML file")
+    url = forms.CharField(required=False, label="Video link")
+    enforce_instructions = forms.BooleanField(
+        required=False, label="Labelers must acknowledge before labeling (and after changes)"
+    )
+
+
+class BatchCreateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    source = forms.ChoiceField(
+        choices=[("dataset", "From a dataset"), ("global_keys", "By global keys")],
+        initial="dataset",
+    )
+    dataset = forms.ChoiceField(required=False)
+    sample = forms.ChoiceField(
+        choices=[
+            ("all", "All rows"),
+            ("random", "Random N"),
+            ("first", "Oldest N"),
+            ("last", "Newest N"),
+        ],
+        required=False,
+    )
+    count = forms.IntegerField(required=False, min_value=1, label="N")
+    global_keys = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Global keys (one per line)"
+    )
+    priority = forms.IntegerField(
+        min_value=1, max_value=5, initial=5, label="Priority (1 highest … 5)"
+    )
+    consensus_coverage = forms.IntegerField(
+        min_value=0, max_value=100, initial=0, label="Consensus coverage %"
+    )
+    consensus_labels = forms.IntegerField(min_value=2, initial=2, label="Labels per consensus row")
+
+    def __init__(self, *args, datasets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].choices = [("", "—")] + [(str(d.pk), d.name) for d in datasets]
+
+
+STATUS_CHOICES = [("", "Any status"), *Task.Status.choices]
