@@ -80,3 +80,9 @@ def _celery_in_process(request):
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploads in tests land in a temporary folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -363,7 +363,9 @@ class TestApi:
             format="multipart",
         )
         assert (
-            r.status_code == 200 and r.json()["file"].endswith(".pdf") and r.json()["version"] == 2
+            r.status_code == 200
+            and r.json()["file"] == f"/projects/{pid}/instructions/file"
+            and r.json()["version"] == 2
         )
         exe = SimpleUploadedFile("x.exe", b"MZ", content_type="application/octet-stream")
         r = admin_client.put(

@@ -92,7 +92,9 @@ def instructions_payload(project: Project, acknowledged: bool) -> dict:
         "kind": project.instructions_kind,
         "text": project.instructions_text,
         "url": project.instructions_url,
-        "file": project.instructions_file.url if project.instructions_file else None,
+        "file": (
+            f"/projects/{project.pk}/instructions/file" if project.instructions_file else None
+        ),
         "version": project.instructions_version,
         "enforce_acknowledgement": project.enforce_instructions,
         "acknowledged": acknowledged,

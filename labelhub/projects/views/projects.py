@@ -390,8 +390,35 @@ class ProjectSettingsView(ProjectPage, View):
         return redirect("console:project-settings", project_id=p.pk)
 
 
+class InstructionsFileView(ProjectPage, View):
+    """Serve the uploaded instructions file to those who may view the project."""
+
+    @guarded
+    def get(self, request, project_id):
+        from django.http import FileResponse
+
+        f = self.project.instructions_file
+        if not f or self.project.instructions_kind != Project.InstructionsKind.FILE:
+            return render(
+                request,
+                "error.html",
+                {"status": 404, "message": "No instructions file."},
+                status=404,
+            )
+        response = FileResponse(f.open("rb"), filename=f.name.rsplit("/", 1)[-1])
+        # An uploaded HTML file must not run scripts in our origin.
+        response["Content-Security-Policy"] = "sandbox"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
 urlpatterns = [
     path("projects/", ProjectListView.as_view(), name="projects"),
+    path(
+        "projects/<str:project_id>/instructions/file",
+        InstructionsFileView.as_view(),
+        name="project-instructions-file",
+    ),
     path("projects/<str:project_id>/", ProjectOverviewView.as_view(), name="project"),
     path(
         "projects/<str:project_id>/members/", ProjectMembersView.as_view(), name="project-members"
