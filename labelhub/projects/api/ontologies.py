@@ -31,7 +31,7 @@ class OntologyListView(WorkspaceScopedView):
     required_permissions = {"GET": Permission.VIEW_WORKSPACE, "POST": Permission.CREATE_PROJECTS}
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
-        return with_counts(queryset)
+        return with_counts(queryset).defer("normalized")  # the tree can be large; not listed
 
     @extend_schema(operation_id="ontologies_list", responses=OntologySerializer(many=True))
     def get(self, request):

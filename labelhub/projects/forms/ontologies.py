@@ -27,7 +27,17 @@ def parse_json_text(text: str) -> object:
         raise forms.ValidationError("Not valid JSON: nested too deeply.") from exc
 
 
-class OntologyForm(forms.Form):
+class _Ided(forms.Form):
+    """The editor shows several forms on one page: each gets its own element ids."""
+
+    id_prefix = "ontology"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class OntologyForm(_Ided):
     name = forms.CharField(max_length=200)
     description = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -50,7 +60,8 @@ class OntologyCreateForm(OntologyForm):
         return parse_json_text(text) if text else None
 
 
-class ToolForm(forms.Form):
+class ToolForm(_Ided):
+    id_prefix = "tool"
     name = forms.CharField(max_length=200)
     tool = forms.ChoiceField(choices=TOOL_CHOICES, label="Type")
     color = forms.CharField(
@@ -61,7 +72,8 @@ class ToolForm(forms.Form):
     required = forms.BooleanField(required=False)
 
 
-class ClassificationForm(forms.Form):
+class ClassificationForm(_Ided):
+    id_prefix = "classification"
     name = forms.CharField(max_length=200)
     type = forms.ChoiceField(choices=CLASSIFICATION_CHOICES)
     parent = forms.ChoiceField(required=False, label="Place")
@@ -84,7 +96,8 @@ class ClassificationForm(forms.Form):
         return [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
 
 
-class OptionForm(forms.Form):
+class OptionForm(_Ided):
+    id_prefix = "answer"
     classification = forms.ChoiceField(label="Question")
     value = forms.CharField(max_length=200, label="Answer")
 
@@ -101,6 +114,9 @@ class OntologyJsonForm(forms.Form):
             attrs={"rows": 30, "class": "code", "spellcheck": "false", "data-json-editor": ""}
         ),
     )
+
+    #: the ontology's version when the page was opened (a newer save is not overwritten)
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_ontology(self) -> object:
         return parse_json_text(self.cleaned_data["ontology"])

@@ -49,6 +49,11 @@ def access_ontology(*, workspace: Workspace, id: Any) -> Ontology:
     return ontology
 
 
+def ontology_version(ontology: Ontology) -> str:
+    """A token that changes with every save (for "it changed since you opened it" checks)."""
+    return ontology.updated_at.isoformat()
+
+
 def ontology_projects(*, ontology: Ontology) -> QuerySet[Project]:
     """Projects using the ontology, by name."""
     return Project.objects.filter(workspace=ontology.workspace_id, ontology=ontology).order_by(

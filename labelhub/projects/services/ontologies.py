@@ -60,7 +60,7 @@ from labelhub.access.services import require
 from labelhub.core.audit import audit_record
 from labelhub.core.errors import Conflict, NotFound, ValidationFailed
 from labelhub.projects.models import FeatureSchema, MediaType, Ontology, Project, Task
-from labelhub.projects.selectors.ontologies import iter_features
+from labelhub.projects.selectors.ontologies import iter_features, ontology_version
 from labelhub.workspaces.models import Workspace
 
 TOOL_TYPES: dict[str, str] = {
@@ -739,19 +739,28 @@ def ontology_update(
     description: Any = None,
     media_type: Any = None,
     tree: Any = None,
+    version: str | None = None,
 ) -> Ontology:
     """Change an ontology's details and/or replace its tree (``tree``, Labelbox JSON).
 
     Features keep their schema ids (given, or matched by kind, type and name under the
     same parent). While a project using the ontology has labeled data rows, removing a
     feature or changing its kind or type is refused, naming those features; adding is fine.
+    ``version`` (``ontology_version`` when the editor was opened) refuses to overwrite a
+    change someone else saved meanwhile.
     """
     require(actor, Permission.CREATE_PROJECTS, workspace)
     try:
         with transaction.atomic():
             obj = _locked(workspace, ontology)
+            if version is not None and version != ontology_version(obj):
+                raise Conflict(
+                    "Someone saved this ontology after you opened it; reload it and make your "
+                    "change again."
+                )
             existing = _Existing.of(obj)
             before = _snapshot(obj, len(existing.rows))
+            old_tree = obj.normalized
             if name is not None:
                 obj.name = _clean_name(name)
                 _check_name_free(workspace, obj.name, obj)
@@ -776,7 +785,7 @@ def ontology_update(
             if added or removed:
                 after["added"] = [f"{r.path} {r.name}" for r in added][:100]
                 after["removed"] = [f"{r.path} {r.name}" for r in removed][:100]
-            if after != before or tree is not None:
+            if after != before or obj.normalized != old_tree:
                 audit_record(
                     workspace=workspace,
                     actor=actor,

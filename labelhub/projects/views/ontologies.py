@@ -33,9 +33,10 @@ from labelhub.projects.selectors.ontologies import (
     ontology_has_labels,
     ontology_list,
     ontology_projects,
+    ontology_version,
 )
 from labelhub.projects.services import ontologies as services
-from labelhub.projects.services.ontologies import CLASSIFICATION_TYPES, PALETTE, TOOL_TYPES
+from labelhub.projects.services.ontologies import PALETTE, TOOL_TYPES
 
 
 def _not_found(request):
@@ -86,6 +87,9 @@ def _show_problems(form, exc: ApplicationError, prefix: str | None = None) -> No
         form.add_error(None, exc.message)
 
 
+_SHORT = {"radio": "Radio", "checklist": "Checklist", "text": "Free text"}
+
+
 def _rows(tree: dict) -> tuple[list[dict], list[dict]]:
     """Flatten the tree into indented table rows: (tools, classifications)."""
 
@@ -96,7 +100,7 @@ def _rows(tree: dict) -> tuple[list[dict], list[dict]]:
                 "kind": "classification",
                 "name": c["name"],
                 "type": c["type"],
-                "type_label": CLASSIFICATION_TYPES.get(c["type"], c["type"]),
+                "type_label": _SHORT.get(c["type"], c["type"]),
                 "required": c.get("required"),
                 "scope": c.get("scope") if top else None,
                 "schema_id": c["featureSchemaId"],
@@ -292,8 +296,15 @@ class OntologyDetailView(_OntologyPage):
         return handler(request, ontology)
 
     def _save(self, request, ontology, tree=None, **fields) -> None:
+        # Additions and removals apply to the tree read by this request; the version makes
+        # sure nobody saved in between.
         services.ontology_update(
-            workspace=self.workspace, actor=request.user, ontology=ontology, tree=tree, **fields
+            workspace=self.workspace,
+            actor=request.user,
+            ontology=ontology,
+            tree=tree,
+            version=ontology_version(ontology),
+            **fields,
         )
 
     def _details(self, request, ontology):
@@ -416,7 +427,12 @@ class OntologyJsonView(_OntologyPage):
                 "tab": "json",
                 "can_edit": self.can_edit(request),
                 "form": form
-                or OntologyJsonForm(initial={"ontology": ontology_json_text(ontology.normalized)}),
+                or OntologyJsonForm(
+                    initial={
+                        "ontology": ontology_json_text(ontology.normalized),
+                        "version": ontology_version(ontology),
+                    }
+                ),
                 "problems": problems or [],
             },
         )
@@ -450,6 +466,7 @@ class OntologyJsonView(_OntologyPage):
                 actor=request.user,
                 ontology=ontology,
                 tree=form.cleaned_data["ontology"],
+                version=form.cleaned_data["version"] or None,
             )
         except ApplicationError as exc:
             problems = (exc.details or {}).get("ontology") or [exc.message]
