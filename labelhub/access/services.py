@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib.auth.models import Group as AuthGroup
@@ -26,28 +25,14 @@ from labelhub.access.selectors import (
 from labelhub.core.audit import actor_identity, audit_record
 from labelhub.core.errors import Conflict, PermissionDenied, ValidationFailed
 from labelhub.core.ids import new_id
+from labelhub.core.validation import clean_colour, clean_text
 from labelhub.workspaces.models import Membership, Workspace
-
-_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
 def require(actor: Any, permission: Permission, obj: Any) -> None:
     """Raise PermissionDenied unless ``can(actor, permission, obj)``."""
     if not can(actor, permission, obj):
         raise PermissionDenied()
-
-
-def _clean_text(value: Any, *, field: str, max_length: int, required: bool = True) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationFailed("Enter text.", field=field)
-    value = " ".join(value.split())
-    if required and not value:
-        raise ValidationFailed("This field is required.", field=field)
-    if len(value) > max_length:
-        raise ValidationFailed(f"At most {max_length} characters.", field=field)
-    return value
 
 
 # --- custom roles --------------------------------------------------------------------------
@@ -93,8 +78,8 @@ def custom_role_create(
 ) -> CustomRole:
     """Create a custom role; project roles may hold project permissions only."""
     require(actor, Permission.MANAGE_ROLES, workspace)
-    name = _clean_text(name, field="name", max_length=80)
-    description = _clean_text(description, field="description", max_length=300, required=False)
+    name = clean_text(name, field="name", max_length=80)
+    description = clean_text(description, field="description", max_length=300, required=False)
     scope, perms = _clean_role_permissions(scope, permissions)
     try:
         with transaction.atomic():
@@ -134,9 +119,9 @@ def custom_role_update(
             role = CustomRole.objects.select_for_update().get(pk=role.pk, workspace=workspace)
             before = _role_snapshot(role)
             if name is not None:
-                role.name = _clean_text(name, field="name", max_length=80)
+                role.name = clean_text(name, field="name", max_length=80)
             if description is not None:
-                role.description = _clean_text(
+                role.description = clean_text(
                     description, field="description", max_length=300, required=False
                 )
             if permissions is not None:
@@ -232,12 +217,6 @@ def _group_event(group: Group, actor: Any, verb: str, detail: str = "") -> None:
     )
 
 
-def _clean_colour(colour: Any) -> str:
-    if not isinstance(colour, str) or not _COLOUR.match(colour):
-        raise ValidationFailed("Give a colour as #RRGGBB.", field="colour")
-    return colour.upper()
-
-
 def group_create(
     *,
     workspace: Workspace,
@@ -249,9 +228,9 @@ def group_create(
 ) -> Group:
     """Create a group with a required default (project) role."""
     require(actor, Permission.MANAGE_GROUPS, workspace)
-    name = _clean_text(name, field="name", max_length=80)
-    description = _clean_text(description, field="description", max_length=300, required=False)
-    colour = _clean_colour(colour)
+    name = clean_text(name, field="name", max_length=80)
+    description = clean_text(description, field="description", max_length=300, required=False)
+    colour = clean_colour(colour)
     if default_role in (None, ""):
         raise ValidationFailed("Choose the group's default role.", field="default_role")
     ref = resolve_role(
@@ -301,16 +280,16 @@ def group_update(
             old_ref = role_ref_of(group, "default_")
             before = {"name": group.name, "default_role": old_ref.label, "colour": group.colour}
             if name is not None:
-                new_name = _clean_text(name, field="name", max_length=80)
+                new_name = clean_text(name, field="name", max_length=80)
                 if new_name != group.name:
                     _group_event(group, actor, "renamed", f"{group.name} → {new_name}")
                     group.name = new_name
             if description is not None:
-                group.description = _clean_text(
+                group.description = clean_text(
                     description, field="description", max_length=300, required=False
                 )
             if colour is not None:
-                group.colour = _clean_colour(colour)
+                group.colour = clean_colour(colour)
             if default_role is not None:
                 ref = resolve_role(
                     workspace=workspace,

@@ -12,18 +12,14 @@ from labelhub.access.selectors import RoleRef, role_ref_of
 from labelhub.core.audit import audit_record
 from labelhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from labelhub.core.live import send_event_on_commit, user_group
+from labelhub.core.validation import clean_text
 from labelhub.workspaces import events
 from labelhub.workspaces.models import Membership, Role, Tenant, TenantAdmin, Workspace
 from labelhub.workspaces.selectors import is_tenant_admin
 
 
 def _clean_name(name: Any, *, field: str = "name", max_length: int = 120) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise ValidationFailed("This field is required.", field=field)
-    name = " ".join(name.split())
-    if len(name) > max_length:
-        raise ValidationFailed(f"At most {max_length} characters.", field=field)
-    return name
+    return clean_text(name, field=field, max_length=max_length)
 
 
 def tenant_create(*, name: str, workspace_name: str, admin: Any) -> tuple[Tenant, Workspace]:

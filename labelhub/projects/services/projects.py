@@ -19,6 +19,7 @@ from labelhub.access.services import project_grant_set, require
 from labelhub.core.audit import actor_identity, audit_record
 from labelhub.core.errors import Conflict, ValidationFailed
 from labelhub.core.ids import parse_id
+from labelhub.core.validation import clean_colour, clean_text
 from labelhub.projects.models import (
     InstructionsAcknowledgement,
     MediaType,
@@ -28,8 +29,6 @@ from labelhub.projects.models import (
     Task,
 )
 from labelhub.workspaces.models import Role, Workspace
-
-_COLOUR_CHARS = set("0123456789abcdefABCDEF")
 
 #: settings the project settings page and API change, with their validation bounds
 SETTING_BOUNDS: dict[str, tuple[int | float, int | float]] = {
@@ -41,19 +40,6 @@ SETTING_BOUNDS: dict[str, tuple[int | float, int | float]] = {
     "prelabel_confidence_threshold": (0.0, 1.0),
 }
 BOOLEAN_SETTINGS = ("benchmark_enabled", "consensus_enabled", "allow_skip", "enforce_instructions")
-
-
-def _text(value: Any, *, field: str, max_length: int, required: bool = True) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationFailed("Enter text.", field=field)
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed("This field is required.", field=field)
-    if len(value) > max_length:
-        raise ValidationFailed(f"At most {max_length} characters.", field=field)
-    return value
 
 
 def _ontology(workspace: Workspace, value: Any) -> Ontology | None:
@@ -94,8 +80,10 @@ def project_create(
 ) -> Project:
     """Create a project; the media type is fixed from now on."""
     require(actor, Permission.CREATE_PROJECTS, workspace)
-    name = _text(name, field="name", max_length=200)
-    description = _text(description, field="description", max_length=5000, required=False)
+    name = clean_text(name, field="name", max_length=200)
+    description = clean_text(
+        description, field="description", max_length=5000, required=False, collapse=False
+    )
     if media_type not in MediaType.values:
         raise ValidationFailed(
             f"Choose a media type: {', '.join(MediaType.values)}.", field="media_type"
@@ -150,10 +138,10 @@ def project_update(
         project = Project.objects.select_for_update(of=("self",)).get(pk=project.pk)
         before = _snapshot(project)
         if name is not None:
-            project.name = _text(name, field="name", max_length=200)
+            project.name = clean_text(name, field="name", max_length=200)
         if description is not None:
-            project.description = _text(
-                description, field="description", max_length=5000, required=False
+            project.description = clean_text(
+                description, field="description", max_length=5000, required=False, collapse=False
             )
         if ontology is not ...:
             onto = _ontology(workspace, ontology)
@@ -252,8 +240,14 @@ def instructions_update(
     kinds = Project.InstructionsKind
     if kind not in kinds.values:
         raise ValidationFailed("Choose markdown, file, video or none.", field="kind")
-    text = _text(text or "", field="text", max_length=100_000, required=kind == kinds.MARKDOWN)
-    url = _text(url or "", field="url", max_length=500, required=kind == kinds.VIDEO)
+    text = clean_text(
+        text or "",
+        field="text",
+        max_length=100_000,
+        required=kind == kinds.MARKDOWN,
+        collapse=False,
+    )
+    url = clean_text(url or "", field="url", max_length=500, required=kind == kinds.VIDEO)
     if kind == kinds.VIDEO and not url.startswith(("http://", "https://")):
         raise ValidationFailed("Give an http(s) link.", field="url")
     if kind == kinds.FILE:
@@ -394,24 +388,13 @@ def project_delete(*, project: Project, actor: Any, confirm: Any) -> None:
 # --- tags -------------------------------------------------------------------------------------
 
 
-def _colour(value: Any) -> str:
-    if not (
-        isinstance(value, str)
-        and len(value) == 7
-        and value[0] == "#"
-        and set(value[1:]) <= _COLOUR_CHARS
-    ):
-        raise ValidationFailed("Give a colour as #RRGGBB.", field="colour")
-    return value.upper()
-
-
 def tag_create(*, workspace: Workspace, actor: Any, name: Any, colour: Any = "#868E96") -> Tag:
     """Create a workspace tag."""
     require(actor, Permission.CREATE_PROJECTS, workspace)
-    name = _text(name, field="name", max_length=60)
+    name = clean_text(name, field="name", max_length=60)
     try:
         with transaction.atomic():
-            tag = Tag.objects.create(workspace=workspace, name=name, colour=_colour(colour))
+            tag = Tag.objects.create(workspace=workspace, name=name, colour=clean_colour(colour))
             audit_record(
                 workspace=workspace,
                 actor=actor,
@@ -433,9 +416,9 @@ def tag_update(
     require(actor, Permission.CREATE_PROJECTS, workspace)
     before = {"name": tag.name, "colour": tag.colour}
     if name is not None:
-        tag.name = _text(name, field="name", max_length=60)
+        tag.name = clean_text(name, field="name", max_length=60)
     if colour is not None:
-        tag.colour = _colour(colour)
+        tag.colour = clean_colour(colour)
     try:
         with transaction.atomic():
             tag.save()
