@@ -16,7 +16,19 @@ from labelhub.accounts.models import ApiKey, Invitation
 from labelhub.accounts.services import api_key_create, invitation_create
 from labelhub.core.api import WorkspaceScopedView
 from labelhub.core.models import AuditLogEntry
-from labelhub.projects.models import Batch, DataRow, Dataset, Project, Tag, Task
+from labelhub.projects.models import (
+    Batch,
+    DataRow,
+    DataRowJob,
+    Dataset,
+    FeatureSchema,
+    MetadataField,
+    Ontology,
+    Project,
+    Tag,
+    Task,
+)
+from labelhub.projects.services.ontologies import ontology_create
 from labelhub.workspaces.models import Membership, Role, Workspace
 from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY
 from tests.core.test_api_base import api_routes
@@ -56,6 +68,11 @@ def _bodies(fx):
         ("api/v1/groups/<str:id>/", "patch"): {"name": "Renamed group"},
         ("api/v1/groups/<str:id>/members/", "post"): {"user": str(fx["target_user"].pk)},
         ("api/v1/api-keys/", "post"): {"name": "matrix key"},
+        ("api/v1/ontologies/", "post"): {
+            "name": "Matrix ontology",
+            "ontology": {"tools": [{"tool": "point", "name": "Pin"}]},
+        },
+        ("api/v1/ontologies/<str:id>/", "patch"): {"name": "Renamed ontology"},
         ("api/v1/projects/", "post"): {"name": "Matrix project", "media_type": "image"},
         ("api/v1/projects/<str:project_id>/", "patch"): {"description": "changed"},
         ("api/v1/projects/<str:project_id>/", "delete"): {"confirm": "Matrix P"},
@@ -76,6 +93,14 @@ def _bodies(fx):
         },
         ("api/v1/tags/", "post"): {"name": "matrix tag"},
         ("api/v1/tags/<str:id>/", "patch"): {"name": "renamed tag"},
+        ("api/v1/datasets/", "post"): {"name": "Matrix dataset"},
+        ("api/v1/datasets/<str:id>/", "patch"): {"name": "Renamed dataset"},
+        ("api/v1/datasets/<str:id>/", "delete"): {"confirm": "Matrix D"},
+        ("api/v1/datasets/<str:id>/data-rows/", "post"): [
+            {"row_data": "https://x.test/m.jpg", "media_type": "image"}
+        ],
+        ("api/v1/data-rows/<str:id>/", "patch"): {"external_id": "matrix"},
+        ("api/v1/metadata-fields/", "post"): {"name": "matrix_field", "kind": "string"},
         **fx.get("extra_bodies", {}),
     }
 
@@ -90,10 +115,16 @@ def _url(route, fx, actor_key):
         "api/v1/groups/<str:id>/members/<str:user_id>/": fx["group"].pk,
         "api/v1/groups/<str:id>/history.csv": fx["group"].pk,
         "api/v1/api-keys/<str:id>/": actor_key.pk if actor_key else None,
+        "api/v1/ontologies/<str:id>/": fx["ontology"].pk,
         "api/v1/projects/<str:project_id>/members/<str:id>/": fx["project_grant"].pk,
         "api/v1/projects/<str:project_id>/batches/<str:id>/": fx["batch"].pk,
         "api/v1/projects/<str:project_id>/batches/<str:id>/remove-queued/": fx["batch"].pk,
         "api/v1/tags/<str:id>/": fx["tag"].pk,
+        "api/v1/datasets/<str:id>/": fx["dataset"].pk,
+        "api/v1/datasets/<str:id>/data-rows/": fx["dataset"].pk,
+        "api/v1/data-rows/<str:id>/": fx["loose_row"].pk,
+        "api/v1/data-row-jobs/<str:id>/": fx["data_row_job"].pk,
+        "api/v1/metadata-fields/<str:id>/": fx["metadata_field"].pk,
     }
     ids.update(fx.get("extra_ids", {}))
     url = "/" + route.replace("<str:id>", str(ids.get(route, "")))
@@ -119,7 +150,12 @@ def _snapshot():
         list(Batch.objects.order_by("pk").values_list("pk", "name", "priority")),
         list(Tag.objects.order_by("pk").values_list("pk", "name")),
         Workspace.objects.count(),
-        AuditLogEntry.objects.count(),
+        list(Ontology.objects.order_by("pk").values_list("pk", "name")),
+        list(FeatureSchema.objects.order_by("pk").values_list("pk", "name")),
+        list(Dataset.objects.order_by("pk").values_list("pk", "name", "row_count")),
+        list(DataRow.objects.order_by("pk").values_list("pk", "external_id")),
+        list(MetadataField.objects.order_by("pk").values_list("pk", "name")),
+        AuditLogEntry.objects.count(),  # last: the cross-workspace test compares all but it
     )
 
 
@@ -157,11 +193,24 @@ def fx(db, workspace, admin):
         workspace=workspace, actor=admin, project=project, user_id=grouped.pk, role=Role.LABELER
     )
     tag = Tag.objects.create(workspace=workspace, name="matrix")
+    loose_row = DataRow.objects.create(
+        workspace=workspace, dataset=dataset, row_data="loose text", media_type="text"
+    )
+    data_row_job = DataRowJob.objects.create(workspace=workspace, dataset=dataset, total=0)
+    metadata_field = MetadataField.objects.create(
+        workspace=workspace, name="unused_field", kind="number"
+    )
     invitation, _ = invitation_create(
         workspace=workspace, actor=admin, email="pending@x.test", role=Role.LABELER
     )
     return {
         "workspace": workspace,
+        "ontology": ontology_create(
+            workspace=workspace,
+            actor=admin,
+            name="Matrix streets",
+            ontology={"tools": [{"tool": "rectangle", "name": "Car"}]},
+        ),
         "target_user": target,
         "target_membership": Membership.objects.get(user=target),
         "grouped_user": grouped,
@@ -176,6 +225,9 @@ def fx(db, workspace, admin):
         "project_grant": project_grant,
         "tag": tag,
         "dataset": dataset,
+        "loose_row": loose_row,
+        "data_row_job": data_row_job,
+        "metadata_field": metadata_field,
     }
 
 

@@ -941,7 +941,15 @@ class TestAccess:
         assert CustomRole.objects.count() == 1 and Group.objects.count() == 1
         assert labeler_web.get("/api-keys/").status_code == 200
         nav = dom(labeler_web.get("/api-keys/")).one("nav")
-        assert nav.texts("a") == ["Overview", "Members", "API keys", "API docs"]
+        assert nav.texts("a") == [
+            "Overview",
+            "Projects",
+            "Ontologies",
+            "Datasets",
+            "Members",
+            "API keys",
+            "API docs",
+        ]
 
     def test_objects_of_another_workspace_are_not_found(
         self, web, other_workspace, other_admin, labeler

@@ -102,4 +102,8 @@ def test_celery_tasks_have_explicit_names():
 
     app.loader.import_default_modules()
     ours = sorted(name for name in app.tasks if not name.startswith("celery."))
-    assert ours == ["accounts.expire_invitations", "accounts.send_invitation_email"]
+    assert ours == [
+        "accounts.expire_invitations",
+        "accounts.send_invitation_email",
+        "projects.run_data_row_job",
+    ]

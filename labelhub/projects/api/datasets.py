@@ -21,7 +21,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from labelhub.access.permissions import Permission
@@ -43,6 +43,7 @@ from labelhub.projects.serializers.datasets import (
     MetadataFieldCreateSerializer,
     MetadataFieldSerializer,
     field_spec_data,
+    loads,
     rows_from_json,
     rows_from_ndjson,
 )
@@ -50,6 +51,24 @@ from labelhub.projects.services import datasets as services
 
 READ = Permission.VIEW_WORKSPACE
 WRITE = Permission.MANAGE_DATASETS
+
+
+class JSONRowsParser(BaseParser):
+    """``application/json`` for uploads, read from the stream.
+
+    DRF's JSONParser reads ``request.body``, which Django caps at
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB: about 10,000 rows); uploads are capped by
+    ``DATA_ROWS_MAX_BODY_BYTES`` instead (checked before parsing). NaN/Infinity are refused.
+    """
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", "utf-8")
+        try:
+            return loads(stream.read().decode(encoding))
+        except (ValueError, RecursionError) as exc:
+            raise ParseError(f"JSON parse error - {exc}")
 
 
 class NDJSONRows(list):
@@ -143,7 +162,7 @@ class DatasetDataRowsView(WorkspaceScopedView):
 
     queryset = Dataset.objects.all()
     required_permissions = {"GET": READ, "POST": WRITE}
-    parser_classes = [JSONParser, NDJSONParser]
+    parser_classes = [JSONRowsParser, NDJSONParser]
 
     @extend_schema(
         operation_id="dataset_data_rows_list",
@@ -188,7 +207,12 @@ class DatasetDataRowsView(WorkspaceScopedView):
         if length > limit:
             raise services.PayloadTooLarge(f"At most {limit // (1024 * 1024)} MB per upload.")
         data = request.data
-        rows = list(data) if isinstance(data, NDJSONRows) else rows_from_json(data)
+        if isinstance(data, NDJSONRows):
+            rows = list(data)
+        elif not data and request.content_type.startswith(NDJSONParser.media_type):
+            rows = []  # an empty body never reaches the parser
+        else:
+            rows = rows_from_json(data)
         outcome = services.data_rows_upload(
             workspace=self.workspace,
             actor=self.actor,

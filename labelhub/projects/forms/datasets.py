@@ -7,16 +7,29 @@ from django import forms
 from labelhub.projects.models import MediaType, MetadataField
 
 
+class _Prefixed(forms.Form):
+    """A form whose element ids carry its own prefix: several forms share the dataset page,
+    and a label must point at its own form's field."""
+
+    id_prefix = "id"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
 class DatasetForm(forms.Form):
     name = forms.CharField(max_length=200)
     description = forms.CharField(max_length=2000, required=False)
 
 
-class DatasetRenameForm(forms.Form):
+class DatasetRenameForm(_Prefixed):
+    id_prefix = "rename"
     name = forms.CharField(max_length=200, label="New name")
 
 
-class DatasetDeleteForm(forms.Form):
+class DatasetDeleteForm(_Prefixed):
+    id_prefix = "delete"
     confirm = forms.CharField(
         max_length=200,
         label="Type the dataset's name to confirm",
@@ -24,11 +37,13 @@ class DatasetDeleteForm(forms.Form):
     )
 
 
-class UploadForm(forms.Form):
+class UploadForm(_Prefixed):
+    id_prefix = "upload"
     file = forms.FileField(
         label="File (CSV, JSON or NDJSON)",
         help_text=(
-            "CSV header: row_data, global_key, external_id, media_type, metadata.&lt;field&gt;"
+            "CSV header: row_data, global_key, external_id, media_type, "
+            '<span class="nowrap">metadata.&lt;field&gt;</span>'
         ),
         error_messages={"required": "Choose a file to upload."},
     )
@@ -39,7 +54,8 @@ class UploadForm(forms.Form):
     )
 
 
-class DataRowFilterForm(forms.Form):
+class DataRowFilterForm(_Prefixed):
+    id_prefix = "filter"
     global_key = forms.CharField(required=False, max_length=200, label="Global key")
     external_id = forms.CharField(required=False, max_length=200, label="External ID")
     media_type = forms.ChoiceField(

@@ -29,6 +29,15 @@ from labelhub.projects.services.datasets import ATTACHMENT_TYPES, InputRow
 # --- upload readers ---------------------------------------------------------------------
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse strict JSON: NaN and Infinity are refused (no database stores them in JSON)."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
 def rows_from_json(data: Any) -> list[InputRow]:
     """Rows of a parsed JSON body: it must be a list."""
     if not isinstance(data, list):
@@ -45,9 +54,11 @@ def rows_from_ndjson(text: str) -> list[InputRow]:
         if not line.strip():
             continue
         try:
-            rows.append(InputRow(number, json.loads(line)))
+            rows.append(InputRow(number, loads(line)))
         except json.JSONDecodeError as exc:
             rows.append(InputRow(number, None, f"Not valid JSON: {exc.msg} (column {exc.colno})."))
+        except ValueError as exc:
+            rows.append(InputRow(number, None, f"Not valid JSON: {exc}."))
         except RecursionError:
             rows.append(InputRow(number, None, "Not valid JSON: nested too deeply."))
     return rows
@@ -146,8 +157,8 @@ def rows_from_file(name: str, content: bytes, *, schema: dict[str, FieldSpec]) -
     if lowered.endswith(".json") or (not lowered.endswith(".csv") and start in "[{"):
         if start == "[":
             try:
-                return rows_from_json(json.loads(text))
-            except (json.JSONDecodeError, RecursionError) as exc:
+                return rows_from_json(loads(text))
+            except (ValueError, RecursionError) as exc:
                 raise ValidationFailed(f"Not valid JSON: {exc}.", field="file")
         return rows_from_ndjson(text)
     return rows_from_csv(text, schema=schema)
@@ -202,7 +213,7 @@ class DataRowInputSerializer(serializers.Serializer):
 
     row_data = serializers.CharField(help_text="An http(s) URL or inline text.")
     media_type = serializers.ChoiceField(
-        choices=MediaType.values, required=False, help_text="Required unless ?media_type= is set."
+        choices=MediaType.choices, required=False, help_text="Required unless ?media_type= is set."
     )
     global_key = serializers.CharField(max_length=200, required=False, allow_null=True)
     external_id = serializers.CharField(max_length=200, required=False)
@@ -236,11 +247,11 @@ class DataRowSerializer(serializers.ModelSerializer):
 class DataRowUpdateSerializer(StrictSerializer):
     """Fields a PATCH may change (the service validates their content)."""
 
-    row_data = serializers.JSONField(required=False)
-    global_key = serializers.JSONField(required=False)
-    external_id = serializers.JSONField(required=False)
-    metadata = serializers.JSONField(required=False)
-    attachments = serializers.JSONField(required=False)
+    row_data = serializers.JSONField(required=False, allow_null=True)
+    global_key = serializers.JSONField(required=False, allow_null=True)
+    external_id = serializers.JSONField(required=False, allow_null=True)
+    metadata = serializers.JSONField(required=False, allow_null=True)
+    attachments = serializers.JSONField(required=False, allow_null=True)
 
 
 class RowErrorSerializer(serializers.Serializer):
@@ -290,14 +301,16 @@ class DataRowJobSerializer(serializers.ModelSerializer):
 class MetadataFieldSerializer(serializers.Serializer):
     id = serializers.UUIDField(allow_null=True, help_text="null for reserved fields")
     name = serializers.CharField()
-    kind = serializers.ChoiceField(choices=MetadataField.Kind.values)
+    # Text here (the choices are documented on the create request), so the schema holds
+    # one "kind" enum and no naming collision.
+    kind = serializers.CharField(help_text="string, number, datetime or enum")
     options = serializers.ListField(child=serializers.CharField())
     reserved = serializers.BooleanField()
 
 
 class MetadataFieldCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=100)
-    kind = serializers.ChoiceField(choices=MetadataField.Kind.values)
+    kind = serializers.ChoiceField(choices=MetadataField.Kind.choices)
     options = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, max_length=100
     )

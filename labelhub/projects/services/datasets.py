@@ -25,17 +25,22 @@ Decisions (also in the README):
 * **Sync or job**: up to ``DATA_ROWS_SYNC_LIMIT`` rows (1,000) are written during the
   request; more (up to ``DATA_ROWS_MAX_PER_REQUEST``, 500,000) become a ``DataRowJob``
   run by ``projects.run_data_row_job`` after commit.
-* **Writes** use ``bulk_create`` / ``bulk_update`` in chunks of ``DATA_ROWS_CHUNK_SIZE``
-  (2,000), one transaction per chunk; ``Dataset.row_count`` and the job's counters move
-  with ``F()`` in the chunk's transaction. A job re-reads its ``processed`` offset under
-  a row lock before each chunk, so a re-run (or a redelivered task) continues where the
-  last committed chunk ended and never writes a chunk twice.
+* **Writes** go in chunks of ``DATA_ROWS_CHUNK_SIZE`` (2,000), one transaction per chunk:
+  new rows with ``COPY`` on PostgreSQL (one ``executemany`` INSERT elsewhere), updates with
+  one ``executemany`` UPDATE by primary key — no model instance or compiled statement per
+  row (``bulk_create``/``bulk_update`` spent most of the time there). A new global key
+  another upload committed meanwhile fails the chunk's savepoint on the unique constraint;
+  the chunk is retried and the row becomes an update. ``Dataset.row_count`` and the job's
+  counters move with ``F()`` in the chunk's transaction. A job re-reads its ``processed``
+  offset under a row lock before each chunk, so a re-run (or a redelivered task)
+  continues where the last committed chunk ended and never writes a chunk twice.
 * **Audit**: dataset create/rename/delete and schema changes; one row per bulk create
   (counts), none per data row.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -47,7 +52,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -56,7 +61,9 @@ from labelhub.access.permissions import Permission
 from labelhub.access.services import require
 from labelhub.core.audit import audit_record
 from labelhub.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from labelhub.core.ids import new_id, parse_id
 from labelhub.core.live import send_event_on_commit, user_group
+from labelhub.core.validation import clean_text
 from labelhub.projects.models import DataRow, DataRowJob, Dataset, MediaType, MetadataField
 from labelhub.projects.selectors.datasets import (
     RESERVED_FIELDS,
@@ -553,37 +560,137 @@ def _validate_chunk(
     return clean, errors
 
 
-_UPDATED_FIELDS = ["row_data", "external_id", "metadata", "attachments", "updated_at"]
+# Columns written by the bulk writers, in order, and how each value is adapted for the
+# database (what the fields' get_db_prep_save would do, without its per-value overhead:
+# uuids as hex where the backend has no uuid type, datetimes per backend, JSON as JSON).
+_INSERT_COLUMNS = (
+    ("id", "uuid"),
+    ("created_at", "datetime"),
+    ("updated_at", "datetime"),
+    ("workspace", "uuid"),
+    ("dataset", "uuid"),
+    ("row_data", "text"),
+    ("media_type", "text"),
+    ("global_key", "text"),
+    ("external_id", "text"),
+    ("metadata", "json"),
+    ("attachments", "json"),
+)
+_UPDATE_COLUMNS = (
+    ("row_data", "text"),
+    ("external_id", "text"),
+    ("metadata", "json"),
+    ("attachments", "json"),
+    ("updated_at", "datetime"),
+    ("id", "uuid"),
+)
+
+
+def _adapters(connection) -> dict[str, Any]:
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        json_value = Jsonb
+    else:
+        json_value = json.dumps
+    return {
+        "uuid": (lambda v: v) if connection.features.has_native_uuid_field else (lambda v: v.hex),
+        "datetime": connection.ops.adapt_datetimefield_value,
+        "json": json_value,
+        "text": None,
+    }
+
+
+def _prepared(connection, columns: Sequence[tuple[str, str]], rows: Iterable[tuple]) -> list:
+    adapters = _adapters(connection)
+    plan = [(i, adapters[kind]) for i, (_, kind) in enumerate(columns) if adapters[kind]]
+    prepared = []
+    for row in rows:
+        row = list(row)
+        for i, adapt in plan:
+            if row[i] is not None:
+                row[i] = adapt(row[i])
+        prepared.append(row)
+    return prepared
+
+
+def _insert_rows(rows: list[tuple]) -> None:
+    """Insert rows (values in ``_INSERT_COLUMNS`` order): COPY on PostgreSQL, one
+    ``executemany`` elsewhere; no model instances, no per-row statement compilation."""
+    connection = connections[router.db_for_write(DataRow)]
+    table = connection.ops.quote_name(DataRow._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(DataRow._meta.get_field(n).column) for n, _ in _INSERT_COLUMNS
+    )
+    values = _prepared(connection, _INSERT_COLUMNS, rows)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with connection.wrap_database_errors:
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in values:
+                        copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(_INSERT_COLUMNS))
+            # Identifiers come from the model's metadata; values are parameters.
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+            cursor.executemany(sql, values)
+
+
+def _update_rows(workspace: Workspace, rows: list[tuple]) -> None:
+    """Update row data, external id, metadata, attachments of rows found by global key
+    (values in ``_UPDATE_COLUMNS`` order) with one ``executemany`` by primary key."""
+    connection = connections[router.db_for_write(DataRow)]
+    qn = connection.ops.quote_name
+    values = _prepared(connection, _UPDATE_COLUMNS, rows)
+    ws = _adapters(connection)["uuid"](workspace.pk)
+    names = [n for n, _ in _UPDATE_COLUMNS] + ["workspace"]
+    column = {n: qn(DataRow._meta.get_field(n).column) for n in names}
+    sets = ", ".join(f"{column[n]} = %s" for n in names[:-2])
+    # Identifiers come from the model's metadata; values are parameters.
+    sql = (
+        f"UPDATE {qn(DataRow._meta.db_table)} SET {sets} "  # noqa: S608
+        f"WHERE {column['id']} = %s AND {column['workspace']} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(*row, ws) for row in values])
+
+
+def _existing_keys(workspace: Workspace, keys: list[str]) -> dict[str, tuple[Any, Any, str]]:
+    """Rows of the workspace holding these global keys: key → (id, dataset id, media type)."""
+    if not keys:
+        return {}
+    found = DataRow.objects.filter(workspace=workspace, global_key__in=keys).values_list(
+        "global_key", "pk", "dataset_id", "media_type"
+    )
+    return {key: (pk, ds, media) for key, pk, ds, media in found}
 
 
 def _write_chunk_once(*, workspace: Workspace, dataset: Dataset, rows: list[CleanRow]):
     outcome = _ChunkOutcome()
-    keys = [r.global_key for r in rows if r.global_key]
-    existing: dict[str, tuple[Any, Any, str]] = {}
-    if keys:
-        found = DataRow.objects.filter(workspace=workspace, global_key__in=keys).values_list(
-            "global_key", "pk", "dataset_id", "media_type"
-        )
-        existing = {key: (pk, ds, media) for key, pk, ds, media in found}
-    now = timezone.now()
-    new: list[DataRow] = []
-    changed: list[DataRow] = []
+    existing = _existing_keys(workspace, [r.global_key for r in rows if r.global_key])
+    new: list[tuple] = []
+    changed: list[tuple] = []
     for r in rows:
         hit = existing.get(r.global_key) if r.global_key else None
         if hit is None:
-            obj = DataRow(
-                workspace=workspace,
-                dataset=dataset,
-                row_data=r.row_data,
-                media_type=r.media_type,
-                global_key=r.global_key,
-                external_id=r.external_id,
-                metadata=r.metadata,
-                attachments=r.attachments,
+            pk, now = new_id(), timezone.now()
+            new.append(
+                (
+                    pk,
+                    now,
+                    now,
+                    workspace.pk,
+                    dataset.pk,
+                    r.row_data,
+                    r.media_type,
+                    r.global_key,
+                    r.external_id,
+                    r.metadata,
+                    r.attachments,
+                )
             )
-            new.append(obj)
-            outcome.created_ids.append(obj.pk)
-            outcome.ids.append(obj.pk)
+            outcome.created_ids.append(pk)
+            outcome.ids.append(pk)
             continue
         pk, dataset_id, media_type = hit
         if dataset_id != dataset.pk:
@@ -599,22 +706,15 @@ def _write_chunk_once(*, workspace: Workspace, dataset: Dataset, rows: list[Clea
             outcome.errors.append(RowError(r.line, r.global_key, message))
         else:
             changed.append(
-                DataRow(
-                    pk=pk,
-                    row_data=r.row_data,
-                    external_id=r.external_id,
-                    metadata=r.metadata,
-                    attachments=r.attachments,
-                    updated_at=now,
-                )
+                (r.row_data, r.external_id, r.metadata, r.attachments, timezone.now(), pk)
             )
             outcome.updated_ids.append(pk)
             outcome.ids.append(pk)
     if new:
-        DataRow.objects.bulk_create(new, batch_size=chunk_size())
+        _insert_rows(new)
         Dataset.objects.filter(pk=dataset.pk).update(row_count=F("row_count") + len(new))
     if changed:
-        DataRow.objects.bulk_update(changed, _UPDATED_FIELDS, batch_size=500)
+        _update_rows(workspace, changed)
     return outcome
 
 
@@ -810,7 +910,7 @@ def data_row_job_run(*, workspace_id: Any, job_id: Any) -> DataRowJob | None:
     """Run (or continue) a job chunk by chunk; a finished or missing job is left alone."""
     job = (
         DataRowJob.objects.select_related("workspace", "dataset", "created_by")
-        .filter(pk=job_id, workspace_id=workspace_id)
+        .filter(pk=parse_id(job_id), workspace_id=parse_id(workspace_id))
         .first()
     )
     if job is None or job.state in JOB_DONE:
@@ -914,7 +1014,7 @@ def data_row_job_fail(*, workspace_id: Any, job_id: Any, message: str) -> None:
             DataRowJob.objects.select_for_update()
             .select_related("dataset")
             .defer("payload")
-            .filter(pk=job_id, workspace_id=workspace_id)
+            .filter(pk=parse_id(job_id), workspace_id=parse_id(workspace_id))
             .first()
         )
         if job is None or job.state in JOB_DONE:
@@ -995,17 +1095,11 @@ def data_row_delete(*, workspace: Workspace, actor: Any, data_row: DataRow) -> N
 # --- datasets ---------------------------------------------------------------------------
 
 
-def _clean_text(value: Any, *, field: str, max_length: int, required: bool = True) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or _text_problem(value):
-        raise ValidationFailed("Enter text.", field=field)
-    value = " ".join(value.split())
-    if required and not value:
-        raise ValidationFailed("This field is required.", field=field)
-    if len(value) > max_length:
-        raise ValidationFailed(f"At most {max_length} characters.", field=field)
-    return value
+def _clean_text(value: Any, *, field: str, max_length: int, required: bool = True, **kw) -> str:
+    """``core.validation.clean_text``, refusing what no database stores (NUL, lone surrogates)."""
+    if isinstance(value, str) and _text_problem(value):
+        raise ValidationFailed(_text_problem(value), field=field)
+    return clean_text(value, field=field, max_length=max_length, required=required, **kw)
 
 
 def _dataset_name_taken() -> Conflict:
@@ -1019,7 +1113,9 @@ def dataset_create(
     """Create an empty dataset (names are unique per workspace, ignoring case)."""
     require(actor, Permission.MANAGE_DATASETS, workspace)
     name = _clean_text(name, field="name", max_length=200)
-    description = _clean_text(description, field="description", max_length=2000, required=False)
+    description = _clean_text(
+        description, field="description", max_length=2000, required=False, collapse=False
+    )
     try:
         with transaction.atomic():
             dataset = Dataset.objects.create(
@@ -1065,7 +1161,11 @@ def dataset_update(
                 ds.name = _clean_text(name, field="name", max_length=200)
             if description is not None:
                 ds.description = _clean_text(
-                    description, field="description", max_length=2000, required=False
+                    description,
+                    field="description",
+                    max_length=2000,
+                    required=False,
+                    collapse=False,
                 )
             after = {"name": ds.name, "description": ds.description}
             if after != before:
@@ -1125,6 +1225,7 @@ def _clean_options(kind: str, options: Any) -> list[str]:
         if options not in (None, [], ()):
             raise ValidationFailed("Only enum fields have options.", field="options")
         return []
+    options = [] if options is None else options
     if not isinstance(options, list | tuple) or not all(isinstance(o, str) for o in options):
         raise ValidationFailed("Give the options as a list of text values.", field="options")
     clean: list[str] = []

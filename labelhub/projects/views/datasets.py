@@ -58,6 +58,28 @@ def _not_found(request, what: str):
     )
 
 
+def _forbidden(request):
+    return render(
+        request,
+        "error.html",
+        {"status": 403, "message": "You do not have permission to perform this action."},
+        status=403,
+    )
+
+
+class _ManageOnPost:
+    """POSTs need manage-datasets; members without it get 403 (the pages hide the forms)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if (
+            request.method == "POST"
+            and getattr(self, "workspace", None) is not None
+            and not can(request.user, Permission.MANAGE_DATASETS, self.workspace)
+        ):
+            return _forbidden(request)
+        return super().dispatch(request, *args, **kwargs)
+
+
 def _show_error(form, exc: ApplicationError) -> None:
     """A service error beside its field, and on top of the form when no field carries it."""
     apply_error_to_form(form, exc)
@@ -66,7 +88,7 @@ def _show_error(form, exc: ApplicationError) -> None:
         form.add_error(None, exc.message)
 
 
-class DatasetsView(ConsoleView, View):
+class DatasetsView(ConsoleView, _ManageOnPost, View):
     """Datasets of the workspace (name, rows, created) and the create form."""
 
     required_permission = Permission.VIEW_WORKSPACE
@@ -102,7 +124,7 @@ class DatasetsView(ConsoleView, View):
         return redirect("console:dataset", id=dataset.pk)
 
 
-class DatasetDetailView(ConsoleView, View):
+class DatasetDetailView(ConsoleView, _ManageOnPost, View):
     """One dataset: filterable data rows, upload, background uploads, rename, delete."""
 
     required_permission = Permission.VIEW_WORKSPACE
@@ -261,7 +283,7 @@ class DatasetDetailView(ConsoleView, View):
         return self._render(request, dataset, upload_result=result)
 
 
-class MetadataFieldsView(ConsoleView, View):
+class MetadataFieldsView(ConsoleView, _ManageOnPost, View):
     """The workspace's metadata schema: reserved and custom fields; add and delete."""
 
     required_permission = Permission.VIEW_WORKSPACE
