@@ -165,7 +165,8 @@ def projects_visible_to(*, actor: Any, workspace: Workspace) -> QuerySet:
     from labelhub.access.authz import actor_user, key_limit, permissions_for
     from labelhub.projects.models import Project
 
-    scoped = Project.objects.filter(workspace=workspace)
+    # Projects being deleted in the background are already gone for everyone.
+    scoped = Project.objects.filter(workspace=workspace, deleting_since__isnull=True)
     perms = permissions_for(actor, workspace)
     if Permission.VIEW_WORKSPACE not in perms:
         return scoped.none()

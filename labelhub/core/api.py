@@ -90,7 +90,7 @@ class WorkspaceScopedView(GenericAPIView):
 
         project = (
             Project.objects.select_related("workspace", "ontology")
-            .filter(workspace=self.workspace, pk=parse_id(raw_id))
+            .filter(workspace=self.workspace, pk=parse_id(raw_id), deleting_since__isnull=True)
             .first()
         )
         if project is None or not can(self.actor, Permission.VIEW_PROJECT, project):

@@ -40,3 +40,20 @@ def run_data_row_job_task(self, *, workspace_id: str, job_id: str, **kwargs) -> 
         data_row_job_fail(workspace_id=workspace_id, job_id=job_id, message="an internal error")
         raise
     return job.state if job is not None else None
+
+
+@shared_task(
+    name="projects.delete_project",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=_MAX_RETRIES,
+)
+def delete_project_task(self, *, workspace_id: str, project_id: str, **kwargs) -> bool:
+    """Delete a large project in the background (chunked; safe to run twice)."""
+    from labelhub.projects.services.projects import project_purge
+
+    try:
+        return project_purge(workspace_id=workspace_id, project_id=project_id)
+    except _RETRYABLE as exc:
+        raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 60))

@@ -175,6 +175,24 @@ def run_one(label: str, rows: int, trace: bool) -> int:
     if (result.created, len(result.ids), result.errors) != (rows, rows, []):
         failures.append(f"service-create: {result.created} created, {len(result.errors)} errors")
 
+    # Send the 100,000 rows of the first dataset to a project as one batch, through the
+    # API (one request; tasks are bulk-inserted).
+    from labelhub.projects.models import Task
+    from labelhub.projects.services.projects import project_create
+
+    project = project_create(workspace=workspace, actor=admin, name="Bench", media_type="image")
+    batch_url = f"/api/v1/projects/{project.pk}/batches/"
+    with Phase("api-batch", rows, trace) as phase:
+        r = client.post(
+            batch_url,
+            {"name": "All", "dataset": {"dataset": str(first.pk), "sample": "all"}},
+            format="json",
+        )
+    out(phase.report(label))
+    tasks = Task.objects.filter(project=project).count()
+    if (r.status_code, r.json().get("added"), tasks) != (201, rows, rows):
+        failures.append(f"api-batch: {r.status_code} {r.content[:200]!r}, {tasks} tasks")
+
     counts = {
         d.name: (d.row_count, DataRow.objects.filter(dataset=d).count())
         for d in Dataset.objects.filter(pk__in=[first.pk, second.pk])

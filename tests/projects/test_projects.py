@@ -38,7 +38,8 @@ def project(workspace, admin):
 
 
 def _labeled_task(project):
-    ds = Dataset.objects.create(workspace=project.workspace, name=f"ds-{project.pk}")
+    n = Task.objects.filter(project=project).count()
+    ds = Dataset.objects.create(workspace=project.workspace, name=f"ds-{project.pk}-{n}")
     row = DataRow.objects.create(
         workspace=project.workspace, dataset=ds, row_data="x", media_type=project.media_type
     )
@@ -408,3 +409,33 @@ class TestApi:
         assert Project.objects.filter(pk=foreign.pk).exists()
         assert admin_client.get("/api/v1/projects/").json()["results"] == []
         assert AuditLogEntry.objects.filter(verb="access.cross_workspace_refused").count() == 8
+
+
+def test_large_project_is_hidden_then_deleted_in_the_background(
+    settings, workspace, admin, admin_client, django_capture_on_commit_callbacks
+):
+    settings.PROJECT_DELETE_SYNC_LIMIT = 1
+    project = services.project_create(
+        workspace=workspace, actor=admin, name="Big", media_type="image"
+    )
+    first, second = _labeled_task(project), _labeled_task(project)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        r = admin_client.delete(
+            f"/api/v1/projects/{project.pk}/", {"confirm": "Big"}, format="json"
+        )
+    assert r.status_code == 202
+    # Hidden at once, everywhere, while the job has not run yet.
+    assert admin_client.get(f"/api/v1/projects/{project.pk}/").status_code == 404
+    assert admin_client.get("/api/v1/projects/").json()["results"] == []
+    assert Task.objects.filter(pk__in=[first.pk, second.pk]).count() == 2
+    assert len(callbacks) == 1
+    callbacks[0]()  # the job, in-process
+    assert not Project.objects.filter(pk=project.pk).exists()
+    assert not Task.objects.filter(pk__in=[first.pk, second.pk]).exists()
+    from labelhub.projects.tasks import delete_project_task
+
+    # Running the job again is harmless.
+    assert (
+        delete_project_task.delay(workspace_id=str(workspace.pk), project_id=str(project.pk)).get()
+        is True
+    )

@@ -102,14 +102,15 @@ class ProjectDetailView(WorkspaceScopedView):
         )
         return Response(ProjectSerializer(project).data)
 
-    @extend_schema(request=ProjectDeleteSerializer, responses={204: None})
+    @extend_schema(request=ProjectDeleteSerializer, responses={204: None, 202: None})
     def delete(self, request, project_id):
         data = ProjectDeleteSerializer(data=request.data or {})
         data.is_valid(raise_exception=True)
-        services.project_delete(
+        done = services.project_delete(
             project=self.project, actor=self.actor, confirm=data.validated_data["confirm"]
         )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        # 202: a large project is hidden now and deleted by a background job.
+        return Response(status=status.HTTP_204_NO_CONTENT if done else status.HTTP_202_ACCEPTED)
 
 
 class ProjectDuplicateView(WorkspaceScopedView):

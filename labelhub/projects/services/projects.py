@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from labelhub.access.models import ProjectGrant
 from labelhub.access.permissions import Permission
@@ -363,26 +365,53 @@ def _copy_name(project: Project) -> str:
     return name
 
 
-def project_delete(*, project: Project, actor: Any, confirm: Any) -> None:
-    """Delete a project and everything it owns; ``confirm`` must repeat its name."""
+def project_delete(*, project: Project, actor: Any, confirm: Any) -> bool:
+    """Delete a project and everything it owns; ``confirm`` must repeat its name.
+
+    Small projects go at once (returns True). A project with more tasks than
+    ``PROJECT_DELETE_SYNC_LIMIT`` is hidden at once and deleted by a background job
+    (returns False); the job deletes in chunks and is safe to run twice.
+    """
     require(actor, Permission.MANAGE_PROJECT_SETTINGS, project)
     if confirm != project.name:
         raise ValidationFailed("Type the project's name to confirm.", field="confirm")
+    tasks = Task.objects.filter(project=project).count()
+    limit = getattr(settings, "PROJECT_DELETE_SYNC_LIMIT", 20_000)
     with transaction.atomic():
         audit_record(
             workspace=project.workspace,
             actor=actor,
             verb="project.deleted",
             target=project,
-            before={"name": project.name, "tasks": Task.objects.filter(project=project).count()},
+            before={"name": project.name, "tasks": tasks},
         )
-        # Tasks first, in chunks, so one statement never holds millions of row locks.
-        while True:
+        if tasks > limit:
+            Project.objects.filter(pk=project.pk).update(deleting_since=timezone.now())
+            from labelhub.projects.tasks import delete_project_task
+
+            workspace_id, project_id = str(project.workspace_id), str(project.pk)
+            transaction.on_commit(
+                lambda: delete_project_task.delay(workspace_id=workspace_id, project_id=project_id)
+            )
+            return False
+        project_purge(workspace_id=project.workspace_id, project_id=project.pk)
+    return True
+
+
+def project_purge(*, workspace_id: Any, project_id: Any) -> bool:
+    """Delete a project's tasks in chunks, then the project; True when it is gone."""
+    project = Project.objects.filter(workspace_id=workspace_id, pk=project_id).first()
+    if project is None:
+        return True  # already gone: a retried job has nothing left to do
+    while True:
+        # Chunks, so one statement never holds millions of row locks.
+        with transaction.atomic():
             ids = list(Task.objects.filter(project=project).values_list("pk", flat=True)[:10_000])
             if not ids:
                 break
             Task.objects.filter(pk__in=ids).delete()
-        project.delete()
+    project.delete()
+    return True
 
 
 # --- tags -------------------------------------------------------------------------------------

@@ -42,7 +42,11 @@ class ProjectPage(ConsoleView):
     def load_project(self, request):
         project = (
             Project.objects.select_related("ontology", "workspace")
-            .filter(workspace=self.workspace, pk=parse_id(self._project_id))
+            .filter(
+                workspace=self.workspace,
+                pk=parse_id(self._project_id),
+                deleting_since__isnull=True,
+            )
             .first()
         )
         if project is None or not can(request.user, Permission.VIEW_PROJECT, project):
@@ -376,12 +380,17 @@ class ProjectSettingsView(ProjectPage, View):
                 return redirect("console:project", project_id=copy.pk)
             elif action == "delete":
                 try:
-                    services.project_delete(
+                    done = services.project_delete(
                         project=p, actor=request.user, confirm=request.POST.get("confirm", "")
                     )
                 except ApplicationError as exc:
                     return self.render_page(request, delete_error=exc.message)
-                messages.success(request, f"Project {p.name} deleted.")
+                messages.success(
+                    request,
+                    f"Project {p.name} deleted."
+                    if done
+                    else f"Project {p.name} is being deleted in the background.",
+                )
                 return redirect("console:projects")
         except ApplicationError as exc:
             flash_error(request, exc)
