@@ -37,7 +37,7 @@ from tests.factories import make_member, make_workspace
 
 pytestmark = pytest.mark.django_db
 
-CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "labelbox-sdk-ndjson"
+CONFORMANCE = Path(__file__).resolve().parents[1] / "fixtures" / "labelbox-sdk-ndjson"
 
 
 def street(**ids):
