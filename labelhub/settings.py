@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "labelhub.workspaces",
     "labelhub.access",
     "labelhub.projects",
+    "labelhub.imports",
 ]
 
 MIDDLEWARE = [
