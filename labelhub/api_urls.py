@@ -47,4 +47,5 @@ urlpatterns = [
     path("api-keys/", access_api.ApiKeyListView.as_view(), name="api-keys"),
     path("api-keys/<str:id>/", access_api.ApiKeyDetailView.as_view(), name="api-key"),
     path("", include("labelhub.projects.api_urls")),
+    path("", include("labelhub.imports.api")),
 ]

@@ -282,6 +282,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ImportKindEnum": "labelhub.imports.models.ImportJob.Kind"},
 }
 
 LOGGING = {

@@ -37,8 +37,16 @@ class ImportJob(OpaqueIdModel):
     lines_valid = models.IntegerField(default=0)
     lines_invalid = models.IntegerField(default=0)
     lines_written = models.IntegerField(default=0)
-    #: error name -> count (the per-line report is a file, next issue)
+    #: error name -> count
     error_summary = models.JSONField(default=dict, blank=True)
+    #: the raw NDJSON lines to import (cleared when the job ends)
+    payload = models.JSONField(default=list, blank=True)
+    #: lines in the import
+    total = models.IntegerField(default=0)
+    #: lines handled so far (a re-run continues from here)
+    processed = models.IntegerField(default=0)
+    #: why a failed job failed
+    message = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -55,6 +63,27 @@ class ImportJob(OpaqueIdModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportReportChunk(models.Model):
+    """Per-line statuses of one chunk of an import job (``{"line", "uuid", "dataRow",
+    "status", "errors"}``), written in the chunk's transaction. One row per chunk keeps
+    each chunk's write small however long the import; the report reads them in order."""
+
+    id = models.BigAutoField(primary_key=True)
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="report_chunks")
+    #: index of the chunk's first line in the job's payload
+    offset = models.IntegerField()
+    statuses = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "offset"], name="import_report_chunk_once"),
+        ]
+        ordering = ["job", "offset"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} @ {self.offset}"
 
 
 class Annotation(OpaqueIdModel):

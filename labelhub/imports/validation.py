@@ -118,16 +118,7 @@ class ImportContext:
         files exported elsewhere import unchanged onto rows created with those keys.
         """
         parsed = [_parse(line) for line in lines]
-        refs: set[tuple[str, str]] = set()
-        for line in parsed:
-            if isinstance(line, dict):
-                ref = _row_ref(line)
-                if ref is not None:
-                    refs.add(ref)
-                    if _geometry_key(line) not in (None, "relationship") and _is_str(
-                        line.get("uuid")
-                    ):
-                        self.object_uuids.setdefault(ref, set()).add(line["uuid"])
+        refs = self.note_objects(parsed)
         new = refs - self._loaded
         self._loaded |= new
         if not new:
@@ -163,6 +154,22 @@ class ImportContext:
             if kind not in NOT_OBJECTS:
                 self.stored_objects.setdefault(row_pk, set()).add(uuid)
         return parsed
+
+    def note_objects(self, lines: Iterable[Any]) -> set[tuple[str, str]]:
+        """Register the object uuids the lines give (so that a relationship may name an
+        object of a later chunk of the same import); return the data row references."""
+        refs: set[tuple[str, str]] = set()
+        for line in lines:
+            line = _parse(line)
+            if isinstance(line, dict):
+                ref = _row_ref(line)
+                if ref is not None:
+                    refs.add(ref)
+                    if _geometry_key(line) not in (None, "relationship") and _is_str(
+                        line.get("uuid")
+                    ):
+                        self.object_uuids.setdefault(ref, set()).add(line["uuid"])
+        return refs
 
 
 def _parse(line: Any) -> Any:

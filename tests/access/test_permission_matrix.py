@@ -16,6 +16,7 @@ from labelhub.accounts.models import ApiKey, Invitation
 from labelhub.accounts.services import api_key_create, invitation_create
 from labelhub.core.api import WorkspaceScopedView
 from labelhub.core.models import AuditLogEntry
+from labelhub.imports.models import ImportJob
 from labelhub.projects.models import (
     Batch,
     DataRow,
@@ -101,6 +102,19 @@ def _bodies(fx):
         ],
         ("api/v1/data-rows/<str:id>/", "patch"): {"external_id": "matrix"},
         ("api/v1/metadata-fields/", "post"): {"name": "matrix_field", "kind": "string"},
+        ("api/v1/projects/<str:project_id>/imports/", "post"): {
+            "name": "Matrix import 2",
+            "kind": "prelabels",
+            "dry_run": True,
+            "lines": [
+                {
+                    "uuid": "m1",
+                    "dataRow": {"id": str(fx["queued_row"].pk)},
+                    "name": "Pin",
+                    "point": {"x": 1, "y": 2},
+                }
+            ],
+        },
         **fx.get("extra_bodies", {}),
     }
 
@@ -125,6 +139,8 @@ def _url(route, fx, actor_key):
         "api/v1/data-rows/<str:id>/": fx["loose_row"].pk,
         "api/v1/data-row-jobs/<str:id>/": fx["data_row_job"].pk,
         "api/v1/metadata-fields/<str:id>/": fx["metadata_field"].pk,
+        "api/v1/projects/<str:project_id>/imports/<str:id>/": fx["import_job"].pk,
+        "api/v1/projects/<str:project_id>/imports/<str:id>/report.ndjson": fx["import_job"].pk,
     }
     ids.update(fx.get("extra_ids", {}))
     url = "/" + route.replace("<str:id>", str(ids.get(route, "")))
@@ -155,6 +171,7 @@ def _snapshot():
         list(Dataset.objects.order_by("pk").values_list("pk", "name", "row_count")),
         list(DataRow.objects.order_by("pk").values_list("pk", "external_id")),
         list(MetadataField.objects.order_by("pk").values_list("pk", "name")),
+        list(ImportJob.objects.order_by("pk").values_list("pk", "name", "state")),
         AuditLogEntry.objects.count(),  # last: the cross-workspace test compares all but it
     )
 
@@ -179,7 +196,15 @@ def fx(db, workspace, admin):
     unused = access_services.custom_role_create(
         workspace=workspace, actor=admin, name="Unused", scope="project", permissions=["label"]
     )
-    project = Project.objects.create(workspace=workspace, name="Matrix P", media_type="image")
+    import_ontology = ontology_create(
+        workspace=workspace,
+        actor=admin,
+        name="Matrix imports",
+        ontology={"tools": [{"tool": "point", "name": "Pin"}]},
+    )
+    project = Project.objects.create(
+        workspace=workspace, name="Matrix P", media_type="image", ontology=import_ontology
+    )
     dataset = Dataset.objects.create(workspace=workspace, name="Matrix D")
     queued_row = DataRow.objects.create(
         workspace=workspace, dataset=dataset, row_data="https://x.test/1.jpg", media_type="image"
@@ -199,6 +224,9 @@ def fx(db, workspace, admin):
     data_row_job = DataRowJob.objects.create(workspace=workspace, dataset=dataset, total=0)
     metadata_field = MetadataField.objects.create(
         workspace=workspace, name="unused_field", kind="number"
+    )
+    import_job = ImportJob.objects.create(
+        workspace=workspace, project=project, name="Matrix import", kind="prelabels"
     )
     invitation, _ = invitation_create(
         workspace=workspace, actor=admin, email="pending@x.test", role=Role.LABELER
@@ -228,6 +256,7 @@ def fx(db, workspace, admin):
         "loose_row": loose_row,
         "data_row_job": data_row_job,
         "metadata_field": metadata_field,
+        "import_job": import_job,
     }
 
 

@@ -1,6 +1,7 @@
 """The API base: URL walk, sealed methods, error envelope, garbage on every endpoint."""
 
 import json
+import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -162,7 +163,8 @@ def test_schema_and_docs_are_served_without_cdn(client):
     )
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs
-    assert "cdn" not in docs.lower()
+    # Nothing is loaded from another host (a random CSRF token may contain "cdn": test URLs).
+    assert re.findall(r'(?:src|href)="(https?://[^"]+)"', docs) == []
 
 
 def test_schema_generation_has_no_warnings():

@@ -105,6 +105,7 @@ def test_celery_tasks_have_explicit_names():
     assert ours == [
         "accounts.expire_invitations",
         "accounts.send_invitation_email",
+        "imports.run_import_job",
         "projects.delete_project",
         "projects.run_data_row_job",
     ]

@@ -1,0 +1,208 @@
+"""API views: annotation imports of a project (create, list, detail, per-line report).
+
+``POST /projects/<project_id>/imports/`` takes JSON ``{"name", "kind", "dry_run",
+"lines": [...]}`` or an NDJSON body (``Content-Type: application/x-ndjson``, one
+annotation per line) with ``?name=&kind=&dry_run=`` in the query string; it answers
+``202`` with the queued job. A multipart form with an NDJSON ``file`` and ``name``,
+``kind``, ``dry_run`` fields works too. ``GET .../imports/<id>/report.ndjson`` downloads one status
+per line.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import StreamingHttpResponse
+from django.urls import path, reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from labelhub.access.permissions import Permission
+from labelhub.core.api import StrictSerializer, WorkspaceScopedView
+from labelhub.core.errors import ValidationFailed
+from labelhub.imports import services
+from labelhub.imports.models import ImportJob
+from labelhub.projects.api.datasets import JSONRowsParser, NDJSONParser, NDJSONRows
+from labelhub.projects.serializers.datasets import rows_from_ndjson
+from labelhub.projects.services.datasets import PayloadTooLarge, max_body_bytes
+
+READ = Permission.VIEW_PROJECT
+WRITE = Permission.IMPORT_LABELS
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    project = serializers.UUIDField(source="project_id", read_only=True)
+    created_by = serializers.CharField(source="created_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "project",
+            "name",
+            "kind",
+            "dry_run",
+            "state",
+            "total",
+            "processed",
+            "lines_read",
+            "lines_valid",
+            "lines_invalid",
+            "lines_written",
+            "error_summary",
+            "message",
+            "created_by",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class ImportJobCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=ImportJob.Kind.choices)
+    dry_run = serializers.BooleanField(default=False)
+    lines = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
+
+
+class ImportJobUploadSerializer(StrictSerializer):
+    """Multipart form: an NDJSON ``file`` and the job's fields."""
+
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=ImportJob.Kind.choices)
+    dry_run = serializers.BooleanField(default=False)
+    file = serializers.FileField()
+
+
+def _file_lines(upload) -> list:
+    limit = max_body_bytes()
+    if upload.size > limit:
+        raise PayloadTooLarge(f"At most {limit // (1024 * 1024)} MB per import.")
+    try:
+        text = upload.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed("The file must be UTF-8 NDJSON text.", field="file")
+    return rows_from_ndjson(text)
+
+
+_FLAGS = {"true": True, "1": True, "false": False, "0": False, "": False}
+
+
+class ImportJobListView(WorkspaceScopedView):
+    """A project's imports, newest first; start one (JSON or NDJSON)."""
+
+    project_url_kwarg = "project_id"
+    queryset = ImportJob.objects.defer("payload")
+    required_permissions = {"GET": READ, "POST": WRITE}
+    parser_classes = [JSONRowsParser, NDJSONParser, MultiPartParser]
+
+    @extend_schema(operation_id="imports_list", responses=ImportJobSerializer(many=True))
+    def get(self, request, project_id):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ImportJobSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="imports_create",
+        parameters=[
+            OpenApiParameter("name", OpenApiTypes.STR, description="NDJSON bodies only."),
+            OpenApiParameter("kind", OpenApiTypes.STR, description="NDJSON bodies only."),
+            OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="NDJSON bodies only."),
+        ],
+        request={
+            "application/json": ImportJobCreateSerializer,
+            "application/x-ndjson": OpenApiTypes.STR,
+            "multipart/form-data": ImportJobUploadSerializer,
+        },
+        responses={
+            202: ImportJobSerializer,
+            409: OpenApiResponse(description="An import of this name exists in the project."),
+            413: OpenApiResponse(description="Too many lines or bytes."),
+        },
+    )
+    def post(self, request, project_id):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = max_body_bytes()
+        if length > limit:
+            raise PayloadTooLarge(f"At most {limit // (1024 * 1024)} MB per import.")
+        data = request.data
+        ndjson = request.content_type.startswith(NDJSONParser.media_type)
+        if isinstance(data, NDJSONRows) or ndjson:
+            params = request.query_params
+            dry_run = params.get("dry_run", "").strip().lower()
+            if dry_run not in _FLAGS:
+                raise ValidationFailed("Give true or false.", field="dry_run")
+            fields = {
+                "name": params.get("name"),
+                "kind": params.get("kind"),
+                "dry_run": _FLAGS[dry_run],
+                "payload_lines": list(data) if isinstance(data, NDJSONRows) else [],
+            }
+        elif request.content_type.startswith("multipart/form-data"):
+            form = ImportJobUploadSerializer(data=data)
+            form.is_valid(raise_exception=True)
+            fields = dict(form.validated_data)
+            fields["payload_lines"] = _file_lines(fields.pop("file"))
+        else:
+            body = ImportJobCreateSerializer(data=data)
+            body.is_valid(raise_exception=True)
+            fields = dict(body.validated_data)
+            fields["payload_lines"] = fields.pop("lines")
+        job = services.import_job_create(project=self.project, actor=self.actor, **fields)
+        url = reverse("api:import-job", kwargs={"project_id": self.project.pk, "id": job.pk})
+        return Response(
+            ImportJobSerializer(job).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": url},
+        )
+
+
+class ImportJobDetailView(WorkspaceScopedView):
+    """One import: state and line counters."""
+
+    project_url_kwarg = "project_id"
+    queryset = ImportJob.objects.defer("payload")
+    required_permissions = {"GET": READ}
+
+    @extend_schema(responses=ImportJobSerializer)
+    def get(self, request, project_id, id):
+        return Response(ImportJobSerializer(self.get_object()).data)
+
+
+class ImportJobReportView(WorkspaceScopedView):
+    """One status per line handled so far, as NDJSON."""
+
+    project_url_kwarg = "project_id"
+    queryset = ImportJob.objects.defer("payload")
+    required_permissions = {"GET": READ}
+
+    @extend_schema(responses={(200, "application/x-ndjson"): OpenApiTypes.STR})
+    def get(self, request, project_id, id):
+        job = self.get_object()
+        lines = (
+            json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+            for entry in services.import_job_report(job)
+        )
+        response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.ndjson"'
+        return response
+
+
+urlpatterns = [
+    path("projects/<str:project_id>/imports/", ImportJobListView.as_view(), name="import-jobs"),
+    path(
+        "projects/<str:project_id>/imports/<str:id>/",
+        ImportJobDetailView.as_view(),
+        name="import-job",
+    ),
+    path(
+        "projects/<str:project_id>/imports/<str:id>/report.ndjson",
+        ImportJobReportView.as_view(),
+        name="import-job-report",
+    ),
+]
