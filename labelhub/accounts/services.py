@@ -27,6 +27,7 @@ from labelhub.accounts.models import (
 )
 from labelhub.core.audit import actor_identity, audit_record
 from labelhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from labelhub.core.validation import clean_text
 from labelhub.workspaces.models import Membership, Workspace
 from labelhub.workspaces.services import membership_add
 
@@ -64,13 +65,10 @@ def user_create(*, email: str, password: str, name: str = "") -> User:
 
 
 def user_update_profile(*, user: User, name: Any) -> User:
-    """Change the user's display name."""
-    if not isinstance(name, str):
+    """Change the user's display name (may be blank)."""
+    if name is None:
         raise ValidationFailed("Enter a name.", field="name")
-    name = " ".join(name.split())
-    if len(name) > 150:
-        raise ValidationFailed("At most 150 characters.", field="name")
-    user.name = name
+    user.name = clean_text(name, field="name", max_length=150, required=False)
     user.save(update_fields=["name"])
     return user
 

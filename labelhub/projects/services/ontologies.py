@@ -59,6 +59,7 @@ from labelhub.access.permissions import Permission
 from labelhub.access.services import require
 from labelhub.core.audit import audit_record
 from labelhub.core.errors import Conflict, NotFound, ValidationFailed
+from labelhub.core.validation import clean_text
 from labelhub.projects.models import FeatureSchema, MediaType, Ontology, Project, Task
 from labelhub.projects.selectors.ontologies import iter_features, ontology_version
 from labelhub.workspaces.models import Workspace
@@ -565,25 +566,13 @@ def normalize_ontology(payload: Any, *, current: Ontology | None = None) -> Pars
 
 
 def _clean_name(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValidationFailed("Enter a name.", field="name")
-    value = " ".join(value.split())
-    if not value:
-        raise ValidationFailed("This field is required.", field="name")
-    if len(value) > MAX_NAME:
-        raise ValidationFailed(f"At most {MAX_NAME} characters.", field="name")
-    return value
+    return clean_text(value, field="name", max_length=MAX_NAME)
 
 
 def _clean_description(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationFailed("Enter text.", field="description")
-    value = value.strip()
-    if len(value) > MAX_DESCRIPTION:
-        raise ValidationFailed(f"At most {MAX_DESCRIPTION} characters.", field="description")
-    return value
+    return clean_text(
+        value, field="description", max_length=MAX_DESCRIPTION, required=False, collapse=False
+    )
 
 
 def _clean_media_type(value: Any) -> str:
