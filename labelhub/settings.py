@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "labelhub.access",
     "labelhub.projects",
     "labelhub.imports",
+    "labelhub.labeling",
+    "labelhub.notifications",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "labelhub.workspaces.context_processors.workspace",
+                "labelhub.notifications.context_processors.notifications",
             ],
         },
     },
@@ -189,6 +192,13 @@ LOGIN_REDIRECT_URL = "console:home"
 LOGOUT_REDIRECT_URL = "accounts:sign-in"
 PASSWORD_RESET_TIMEOUT = 3 * 3600
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
+
+# Annotation imports (labelhub.imports): lines per chunk (one transaction each; the
+# worker holds one or two chunks in memory), and the limits of one import.
+IMPORTS_CHUNK_SIZE = env.int("IMPORTS_CHUNK_SIZE", default=5000)
+IMPORTS_MAX_LINES = env.int("IMPORTS_MAX_LINES", default=2_000_000)
+IMPORTS_MAX_BODY_BYTES = env.int("IMPORTS_MAX_BODY_BYTES", default=1024 * 1024 * 1024)
+IMPORTS_MAX_ANNOTATIONS_PER_ROW = env.int("IMPORTS_MAX_ANNOTATIONS_PER_ROW", default=5000)
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours

@@ -10,8 +10,6 @@ per line.
 
 from __future__ import annotations
 
-import json
-
 from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
@@ -25,8 +23,7 @@ from labelhub.core.api import StrictSerializer, WorkspaceScopedView
 from labelhub.core.errors import ValidationFailed
 from labelhub.imports import services
 from labelhub.imports.models import ImportJob
-from labelhub.projects.api.datasets import JSONRowsParser, NDJSONParser, NDJSONRows
-from labelhub.projects.serializers.datasets import rows_from_ndjson
+from labelhub.projects.api.datasets import JSONRowsParser, NDJSONParser
 from labelhub.projects.services.datasets import PayloadTooLarge, max_body_bytes
 
 READ = Permission.VIEW_PROJECT
@@ -52,6 +49,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "lines_valid",
             "lines_invalid",
             "lines_written",
+            "warnings",
             "error_summary",
             "message",
             "created_by",
@@ -77,17 +75,6 @@ class ImportJobUploadSerializer(StrictSerializer):
     file = serializers.FileField()
 
 
-def _file_lines(upload) -> list:
-    limit = max_body_bytes()
-    if upload.size > limit:
-        raise PayloadTooLarge(f"At most {limit // (1024 * 1024)} MB per import.")
-    try:
-        text = upload.read().decode("utf-8")
-    except UnicodeDecodeError:
-        raise ValidationFailed("The file must be UTF-8 NDJSON text.", field="file")
-    return rows_from_ndjson(text)
-
-
 _FLAGS = {"true": True, "1": True, "false": False, "0": False, "": False}
 
 
@@ -95,7 +82,7 @@ class ImportJobListView(WorkspaceScopedView):
     """A project's imports, newest first; start one (JSON or NDJSON)."""
 
     project_url_kwarg = "project_id"
-    queryset = ImportJob.objects.defer("payload")
+    queryset = ImportJob.objects.all()
     required_permissions = {"GET": READ, "POST": WRITE}
     parser_classes = [JSONRowsParser, NDJSONParser, MultiPartParser]
 
@@ -127,12 +114,11 @@ class ImportJobListView(WorkspaceScopedView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        limit = max_body_bytes()
+        limit = services.import_max_bytes()
         if length > limit:
             raise PayloadTooLarge(f"At most {limit // (1024 * 1024)} MB per import.")
-        data = request.data
-        ndjson = request.content_type.startswith(NDJSONParser.media_type)
-        if isinstance(data, NDJSONRows) or ndjson:
+        if request.content_type.startswith(NDJSONParser.media_type):
+            # streamed from the request body line by line: never parsed as a whole
             params = request.query_params
             dry_run = params.get("dry_run", "").strip().lower()
             if dry_run not in _FLAGS:
@@ -141,18 +127,23 @@ class ImportJobListView(WorkspaceScopedView):
                 "name": params.get("name"),
                 "kind": params.get("kind"),
                 "dry_run": _FLAGS[dry_run],
-                "payload_lines": list(data) if isinstance(data, NDJSONRows) else [],
+                "payload": request._request,
             }
         elif request.content_type.startswith("multipart/form-data"):
-            form = ImportJobUploadSerializer(data=data)
+            form = ImportJobUploadSerializer(data=request.data)
             form.is_valid(raise_exception=True)
             fields = dict(form.validated_data)
-            fields["payload_lines"] = _file_lines(fields.pop("file"))
+            fields["payload"] = fields.pop("file")
         else:
-            body = ImportJobCreateSerializer(data=data)
+            if length > max_body_bytes():
+                raise PayloadTooLarge(
+                    f"At most {max_body_bytes() // (1024 * 1024)} MB as a JSON body; "
+                    "send large imports as NDJSON."
+                )
+            body = ImportJobCreateSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             fields = dict(body.validated_data)
-            fields["payload_lines"] = fields.pop("lines")
+            fields["payload"] = fields.pop("lines")
         job = services.import_job_create(project=self.project, actor=self.actor, **fields)
         url = reverse("api:import-job", kwargs={"project_id": self.project.pk, "id": job.pk})
         return Response(
@@ -166,7 +157,7 @@ class ImportJobDetailView(WorkspaceScopedView):
     """One import: state and line counters."""
 
     project_url_kwarg = "project_id"
-    queryset = ImportJob.objects.defer("payload")
+    queryset = ImportJob.objects.all()
     required_permissions = {"GET": READ}
 
     @extend_schema(responses=ImportJobSerializer)
@@ -178,16 +169,13 @@ class ImportJobReportView(WorkspaceScopedView):
     """One status per line handled so far, as NDJSON."""
 
     project_url_kwarg = "project_id"
-    queryset = ImportJob.objects.defer("payload")
+    queryset = ImportJob.objects.all()
     required_permissions = {"GET": READ}
 
     @extend_schema(responses={(200, "application/x-ndjson"): OpenApiTypes.STR})
     def get(self, request, project_id, id):
         job = self.get_object()
-        lines = (
-            json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
-            for entry in services.import_job_report(job)
-        )
+        lines = services.import_job_report(job)
         response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.ndjson"'
         return response

@@ -23,4 +23,5 @@ urlpatterns = [
     path("groups/<str:id>/", access_views.GroupDetailView.as_view(), name="group"),
     path("api-keys/", access_views.ApiKeysView.as_view(), name="api-keys"),
     path("", include("labelhub.projects.urls")),
+    path("", include("labelhub.notifications.urls")),
 ]

@@ -12,12 +12,44 @@
     box.appendChild(div);
   }
 
+  // Notifications: the header badge shows the event's unread count (hidden at 0); a new
+  // entry also pops a transient toast. The url is re-checked here: only a path on this
+  // site becomes a link (never "javascript:" or "//other.host").
+  function applyNotificationEvent(event) {
+    var badge = document.getElementById("notification-badge");
+    if (badge && typeof event.unread === "number") {
+      badge.textContent = String(event.unread);
+      badge.hidden = event.unread <= 0;
+    }
+    if (event.type !== "notification.created") return;
+    var box = document.getElementById("toasts");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "toasts";
+      box.className = "toasts";
+      box.setAttribute("aria-live", "polite");
+      document.body.appendChild(box);
+    }
+    var toast = document.createElement("div");
+    toast.className = "toast";
+    toast.setAttribute("data-testid", "notification-toast");
+    var url = typeof event.url === "string" ? event.url : "";
+    var title = document.createElement(/^\/(?![\/\\])/.test(url) ? "a" : "span");
+    if (title.tagName === "A") title.href = url;
+    title.textContent = event.title || "New notification";
+    toast.appendChild(title);
+    box.appendChild(toast);
+    setTimeout(function () { toast.remove(); }, 8000);
+  }
+
   // Keep what the page shows in step with events about it.
   function applyEvent(event) {
     if (event.type === "membership.role_changed") {
       document.querySelectorAll('[data-testid="my-role"]').forEach(function (el) {
         if (el.getAttribute("data-workspace") === event.workspace) el.textContent = event.role_label;
       });
+    } else if (event.type === "notification.created" || event.type === "notification.read") {
+      applyNotificationEvent(event);
     }
   }
 

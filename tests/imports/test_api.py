@@ -145,7 +145,7 @@ def test_other_workspace_gets_404(api_client_for, setup, other_workspace, other_
     from labelhub.imports.services import import_job_create
 
     job = import_job_create(
-        project=project, actor=admin, name="n", kind="prelabels", payload_lines=[line()]
+        project=project, actor=admin, name="n", kind="prelabels", payload=[line()]
     )
     for path in (
         url(project),

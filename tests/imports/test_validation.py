@@ -89,7 +89,7 @@ def errors_of(raw, ctx):
 def test_a_valid_box_normalizes(ctx, setup):
     normalized, errors = validate_line(json.dumps(BOX), context=ctx)
     assert errors == []
-    assert normalized["data_row"] == setup[1]["row-1"]
+    assert normalized["data_row"].pk == str(setup[1]["row-1"].pk)
     assert normalized["feature"].schema_id == "ckcar"
     assert normalized["kind"] == "bbox"
     assert normalized["value"] == {"bbox": {"top": 1, "left": 2, "height": 3, "width": 4}}
@@ -102,7 +102,7 @@ def test_invalid_json(ctx):
     assert errors_of('{"uuid": ', ctx) == [
         (
             "InvalidJson",
-            "The line is not valid JSON (Expecting value at column 10); "
+            "The line is not valid JSON (unexpected end of data at column 10); "
             "write one JSON object per line.",
         )
     ]
@@ -141,7 +141,7 @@ def test_data_row_reference(ctx, ref, name, message):
 def test_data_row_by_id_and_not_in_another_workspace(ctx, setup, admin):
     row = setup[1]["row-2"]
     normalized, errors = validate_line(line(dataRow={"id": str(row.pk)}), context=ctx)
-    assert (errors, normalized["data_row"]) == ([], row)
+    assert (errors, normalized["data_row"].pk) == ([], str(row.pk))
     other = make_workspace()
     foreign = DataRow.objects.create(
         workspace=other,
@@ -160,7 +160,7 @@ def test_data_row_by_id_and_not_in_another_workspace(ctx, setup, admin):
 
 def test_rows_of_a_chunk_resolve_in_few_queries(ctx, django_assert_num_queries):
     lines = [line(uuid=f"u{i}", dataRow={"globalKey": f"row-{1 + i % 2}"}) for i in range(200)]
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         parsed = ctx.prepare(lines)
     with django_assert_num_queries(0):
         results = [validate_line(x, context=ctx) for x in parsed]

@@ -1,0 +1,158 @@
+"""Label imports in a real browser: the admin opens the *Import labels* tab of the demo
+project "Street scenes", is refused an empty upload beside the file field, uploads an NDJSON
+file with valid and invalid lines, lands on the job page with the counts and the error
+table, filters it by an error name; then watches a second import's progress bar move live
+(websocket events, no reload) to its final state, when the page reloads once to show the
+errors.
+
+Runs against the demo data (``seed_demo``: ontology "Street objects" with Car/Road/
+Pedestrian and Weather, rows ``street-cam-001``… in batches of the project) served by the
+real ASGI app; screenshots land in ARTIFACTS_DIR.
+"""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from labelhub.accounts.models import User
+from labelhub.core.live import project_group, send_event_now
+from labelhub.imports import services, tasks
+from labelhub.imports.models import Annotation, ImportJob
+from labelhub.projects.models import Project
+from tests.browser.support import ADMIN_EMAIL, expect_live, run_in_thread, sign_in, switch_workspace
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_data")]
+
+
+def lines() -> bytes:
+    """Lines 1, 2 and 6 are valid; 3 names a missing row, 4 is not JSON, 5 an unknown tool."""
+    box = {"top": 40, "left": 60, "height": 120, "width": 200}
+    rows = [
+        {"uuid": "car-1", "dataRow": {"globalKey": "street-cam-001"}, "name": "Car", "bbox": box},
+        {
+            "uuid": "weather-1",
+            "dataRow": {"globalKey": "street-cam-002"},
+            "name": "Weather",
+            "answer": [{"name": "rain"}],
+        },
+        {"uuid": "car-2", "dataRow": {"globalKey": "no-such-row"}, "name": "Car", "bbox": box},
+        '{"uuid": "broken",',
+        {"uuid": "bike-1", "dataRow": {"globalKey": "street-cam-003"}, "name": "Bike", "bbox": box},
+        {
+            "uuid": "ped-1",
+            "dataRow": {"globalKey": "street-cam-003"},
+            "name": "Pedestrian",
+            "point": {"x": 10, "y": 20},
+        },
+    ]
+    return "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows).encode()
+
+
+def summary(page: Page):
+    return page.get_by_test_id("import-job")
+
+
+def error_cells(page: Page, column: int):
+    return page.get_by_test_id("errors-table").locator(f"tbody tr td:nth-child({column})")
+
+
+def test_admin_imports_labels_and_reads_the_errors(new_page, screenshot, settings):
+    settings.IMPORTS_CHUNK_SIZE = 2
+    page = new_page("admin")
+    sign_in(page, ADMIN_EMAIL)
+    switch_workspace(page, "Vision")
+    project = Project.objects.get(name="Street scenes")
+
+    # --- the tab: empty list, form, code samples -------------------------------------------
+    page.goto(f"/projects/{project.pk}/")
+    page.locator("nav.tabs").get_by_role("link", name="Import labels").click()
+    expect(page.locator("nav.tabs a.active")).to_have_text("Import labels")
+    expect(page.get_by_test_id("import-jobs-table").locator("tbody tr")).to_have_text(
+        ["No imports yet."]
+    )
+    expect(page.get_by_test_id("sample-curl")).to_contain_text(f"/api/v1/projects/{project.pk}/")
+    expect(page.get_by_test_id("sample-python")).to_contain_text('"name": "Car"')
+    screenshot(page, "01-imports-tab")
+
+    # --- an upload without a file is refused beside the field ---------------------------------
+    form = page.get_by_test_id("import-form")
+    form.get_by_label("Name").fill("Model v1")
+    form.get_by_role("button", name="Import").click()
+    expect(page.get_by_test_id("import-form").locator(".field-error")).to_have_text(
+        ["Choose an NDJSON file to import."]
+    )
+    expect(page.get_by_test_id("import-form").get_by_label("Name")).to_have_value("Model v1")
+    assert ImportJob.objects.count() == 0
+    screenshot(page, "02-missing-file")
+
+    # --- upload: lands on the finished job -------------------------------------------------------
+    form = page.get_by_test_id("import-form")
+    form.get_by_label("NDJSON file").set_input_files(
+        {"name": "model-v1.ndjson", "mimeType": "application/x-ndjson", "buffer": lines()}
+    )
+    form.get_by_label("Kind").select_option(label="Pre-labels (MAL)")
+    form.get_by_role("button", name="Import").click()
+    expect(summary(page).get_by_test_id("job-name")).to_have_text("Model v1")
+    expect(summary(page).get_by_test_id("job-state")).to_have_text("Finished with errors")
+    progress = summary(page).get_by_test_id("job-progress")
+    expect(progress).to_have_attribute("value", "6")
+    expect(progress).to_have_attribute("max", "6")
+    expect(summary(page).locator("dl dd")).to_have_text(["6", "3", "3", "3", "0"])
+    expect(error_cells(page, 1)).to_have_text(["3", "4", "5"])
+    expect(error_cells(page, 4)).to_have_text(["DataRowNotFound", "InvalidJson", "FeatureNotFound"])
+    assert Annotation.objects.filter(job__name="Model v1").count() == 3
+    screenshot(page, "03-job-with-errors")
+
+    # --- filter by error name -------------------------------------------------------------------
+    with page.expect_navigation():
+        page.get_by_label("Error").select_option("InvalidJson")
+    expect(error_cells(page, 1)).to_have_text(["4"])
+    expect(error_cells(page, 4)).to_have_text(["InvalidJson"])
+    expect(page.locator("#error-name option:checked")).to_have_text("InvalidJson (1)")
+    screenshot(page, "04-errors-filtered")
+
+    # --- the list shows the job -------------------------------------------------------------
+    page.get_by_role("link", name="← Imports").click()
+    row = page.locator('tr[data-job-name="Model v1"] td')
+    expect(row.nth(3)).to_have_text("Finished with errors")
+    expect(row.nth(5)).to_have_text("3")
+    screenshot(page, "05-job-list")
+
+    # --- live: a queued import moves without reload, then reloads once when it ends -----------
+    admin = User.objects.get(email=ADMIN_EMAIL)
+    with mock.patch.object(tasks.run_import_job_task, "delay"):  # run it by hand below
+        job = run_in_thread(
+            services.import_job_create,
+            project=project,
+            actor=admin,
+            name="Model v2",
+            kind="prelabels",
+            payload=lines(),
+        )
+    page.goto(f"/projects/{project.pk}/imports/{job.pk}/")
+    expect_live(page)
+    expect(summary(page)).to_have_attribute("data-live-subscribed", "1")
+    expect(summary(page).get_by_test_id("job-state")).to_have_text("Queued")
+    expect(page.get_by_test_id("job-errors")).to_have_count(0)
+    # a mid-way event, as the worker sends after each chunk
+    page.evaluate("window.__notReloaded = true")
+    halfway = ImportJob.objects.get(pk=job.pk)
+    halfway.state, halfway.processed, halfway.lines_read, halfway.lines_valid = "running", 2, 2, 2
+    run_in_thread(send_event_now, services.import_job_event(halfway), [project_group(project.pk)])
+    expect(summary(page).get_by_test_id("job-state")).to_have_text("Running")
+    expect(summary(page).get_by_test_id("job-progress")).to_have_attribute("value", "2")
+    expect(summary(page).get_by_test_id("job-processed")).to_have_text("2")
+    assert page.evaluate("window.__notReloaded") is True
+    screenshot(page, "06-live-progress")
+
+    run_in_thread(services.import_job_run, workspace_id=project.workspace_id, job_id=job.pk)
+    expect(page.get_by_test_id("job-errors")).to_be_visible()  # after the one reload
+    assert page.evaluate("window.__notReloaded === undefined") is True
+    expect(summary(page).get_by_test_id("job-state")).to_have_text("Finished with errors")
+    expect(summary(page).get_by_test_id("job-progress")).to_have_attribute("value", "6")
+    expect(error_cells(page, 4)).to_have_text(["DataRowNotFound", "InvalidJson", "FeatureNotFound"])
+    screenshot(page, "07-live-finished")
