@@ -84,9 +84,7 @@ def test_prelabels_onto_rows_with_another_imports_prelabels_are_kept_and_warned(
     )
 
 
-def test_ground_truth_creates_one_submitted_label_per_row_authored_by_the_importer(
-    setup, admin
-):
+def test_ground_truth_creates_one_submitted_label_per_row_authored_by_the_importer(setup, admin):
     project, rows = setup
     lines = [
         line(uuid="a", isBenchmarkReferenceLabel=True),
@@ -190,7 +188,9 @@ def test_an_ndjson_file_is_streamed_with_physical_line_numbers(setup, admin, set
         [json.dumps(line(uuid="a")), "", json.dumps(line(uuid="b")), "  ", "{oops"]
     ).encode()
     job = create(project, admin, text + b"\r\n\r\n" + json.dumps(line(uuid="c")).encode())
-    chunks = list(ImportPayloadChunk.objects.filter(job=job).values_list("seq", "first_line", "count"))
+    chunks = list(
+        ImportPayloadChunk.objects.filter(job=job).values_list("seq", "first_line", "count")
+    )
     assert chunks == [(0, 1, 2), (1, 5, 2)]
     run(job)
     assert [(s["line"], s["uuid"], s["status"]) for s in report(job)] == [

@@ -24,9 +24,7 @@ from tests.imports.test_validation import TREE, line
 NOT_IN_PROJECT = (
     'Data row "row-x" is not in a batch of this project; send it to the project in a batch first.'
 )
-BAD_JSON = (
-    "The line is not valid JSON (unexpected end of data at column 10); write one JSON object per line."
-)
+BAD_JSON = "The line is not valid JSON (unexpected end of data at column 10); write one JSON object per line."
 
 
 @pytest.fixture
