@@ -23,9 +23,9 @@ from labelhub.core.views import apply_error_to_form
 from labelhub.imports import selectors, services
 from labelhub.imports.forms import ImportUploadForm
 from labelhub.imports.models import ImportJob
+from labelhub.projects.console import ProjectPage, guarded
 from labelhub.projects.models import FeatureSchema, Project
 from labelhub.projects.selectors.ontologies import feature_lookup
-from labelhub.projects.views.projects import ProjectPage, guarded
 
 JOBS_PER_PAGE = 50
 ERRORS_PER_PAGE = 50

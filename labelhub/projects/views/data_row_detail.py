@@ -17,9 +17,9 @@ from django.views import View
 from labelhub.core.ids import parse_id
 from labelhub.imports.models import Annotation
 from labelhub.imports.selectors import row_annotations
+from labelhub.projects.console import ProjectPage, guarded
 from labelhub.projects.models import DataRow, MediaType, Project, Task
 from labelhub.projects.selectors.ontologies import iter_features
-from labelhub.projects.views.projects import ProjectPage, guarded
 
 #: stroke of a feature whose ontology gives no colour
 DEFAULT_COLOUR = "#3B5BDB"

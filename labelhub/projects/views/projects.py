@@ -9,13 +9,14 @@ from django.urls import path
 from django.views import View
 
 from labelhub.access import services as access_services
-from labelhub.access.authz import can, project_permissions_for
+from labelhub.access.authz import can
 from labelhub.access.models import Group, ProjectGrant
 from labelhub.access.permissions import Permission, Scope
 from labelhub.access.selectors import group_list, role_choices, role_ref_of
 from labelhub.core.errors import ApplicationError, NotFound
 from labelhub.core.ids import parse_id
 from labelhub.core.views import ConsoleView, apply_error_to_form, flash_error
+from labelhub.projects.console import ProjectPage, guarded
 from labelhub.projects.forms.projects import (
     InstructionsForm,
     ProjectBasicForm,
@@ -26,67 +27,6 @@ from labelhub.projects.models import Ontology, Project
 from labelhub.projects.selectors import projects as selectors
 from labelhub.projects.services import projects as services
 from labelhub.workspaces.selectors import member_list
-
-
-class ProjectPage(ConsoleView):
-    """A page of one project: the project is found inside the workspace; one the user may
-    not view answers 404 like a missing one; ``project_permission`` guards the page."""
-
-    project_permission = Permission.VIEW_PROJECT
-    tab = "overview"
-
-    def dispatch(self, request, *args, **kwargs):
-        self._project_id = kwargs.get("project_id")
-        return super().dispatch(request, *args, **kwargs)
-
-    def load_project(self, request):
-        project = (
-            Project.objects.select_related("ontology", "workspace")
-            .filter(
-                workspace=self.workspace,
-                pk=parse_id(self._project_id),
-                deleting_since__isnull=True,
-            )
-            .first()
-        )
-        if project is None or not can(request.user, Permission.VIEW_PROJECT, project):
-            raise NotFound("Project not found.")
-        if not can(request.user, self.project_permission, project):
-            raise PermissionError
-        self.project = project
-        self.perms = project_permissions_for(request.user, project)
-        return project
-
-    def page(self, request, template, context, status=200):
-        ctx = {
-            "project": self.project,
-            "perms": {p.value for p in self.perms},
-            "tab": self.tab,
-            **context,
-        }
-        return render(request, template, ctx, status=status)
-
-
-def guarded(handler):
-    """Turn NotFound/PermissionError from load_project into 404/403 pages."""
-
-    def wrapper(self, request, *args, **kwargs):
-        try:
-            self.load_project(request)
-        except NotFound:
-            return render(
-                request, "error.html", {"status": 404, "message": "Project not found."}, status=404
-            )
-        except PermissionError:
-            return render(
-                request,
-                "error.html",
-                {"status": 403, "message": "You do not have access to this page."},
-                status=403,
-            )
-        return handler(self, request, *args, **kwargs)
-
-    return wrapper
 
 
 class ProjectListView(ConsoleView, View):

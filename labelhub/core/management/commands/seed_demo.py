@@ -1,5 +1,14 @@
-"""``manage.py seed_demo``: demo tenant, workspaces, people and history (idempotent)."""
+"""``manage.py seed_demo``: demo tenant, workspaces, people and history (idempotent).
 
+The "Street cams" rows show local SVG drawings (``static/demo/street/street-NN.svg``,
+written once by :func:`street_scene_svg`); the demo imports draw their pre-labels on the
+cars, road and pedestrians of the same layout (:func:`street_scene`).
+"""
+
+import random
+import uuid
+
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -22,8 +31,112 @@ PEOPLE = [
 ]
 
 
+#: the demo images' pixel size (``mediaAttributes`` of the rows, so overlays line up)
+SCENE_SIZE = (640, 480)
+#: the road: a trapezoid from the horizon (y=230) to the bottom edge
+ROAD = [(210, 230), (430, 230), (640, 480), (0, 480)]
+#: where cars may stand: (bottom y, centre x); a car's size grows with its bottom y
+CAR_SLOTS = [(300, 250), (300, 400), (360, 200), (360, 450), (440, 150), (440, 480)]
+CAR_COLOURS = ["#E03131", "#1C7ED6", "#F08C00", "#2F9E44", "#7048E8", "#F8F9FA", "#212529"]
+IMPORT_NAMESPACE = uuid.UUID("6f1c2b8e-3d5a-4e7b-9c10-4a5b6c7d8e9f")
+
+
+def street_scene(n: int) -> dict:
+    """The layout of demo image ``n`` (1…24): night or day, buildings, 2–4 cars as boxes
+    ``(left, top, width, height, colour)``, a pedestrian's centre and a sign. Deterministic."""
+    rng = random.Random(n)  # noqa: S311 -- a fixed demo layout, not a secret
+    cars = []
+    for bottom, centre in sorted(rng.sample(CAR_SLOTS, 2 + n % 3)):
+        scale = 0.5 + (bottom - 230) / 250 * 0.7
+        width, height = round(150 * scale), round(70 * scale)
+        left = centre + rng.randint(-15, 15) - width // 2
+        cars.append((left, bottom - height, width, height, rng.choice(CAR_COLOURS)))
+    buildings, x = [], 0
+    while x < 640:
+        width = rng.randint(70, 150)
+        top = rng.randint(70, 180)
+        buildings.append((x, top, width, rng.choice(["#868E96", "#ADB5BD", "#A5998A", "#9C8B7A"])))
+        x += width
+    left_side = n % 2 == 0
+    return {
+        "night": n % 6 == 0,
+        "buildings": buildings,
+        "cars": cars,
+        "pedestrian": (rng.randint(60, 110) if left_side else rng.randint(530, 580), 310),
+        "sign": (590 if left_side else 40, rng.choice(["stop", "parking"])),
+    }
+
+
+def street_scene_svg(n: int) -> str:
+    """The SVG of demo image ``n`` (what ``static/demo/street/street-NN.svg`` holds)."""
+    scene = street_scene(n)
+    night = scene["night"]
+    out = [
+        '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480" viewBox="0 0 640 480">',
+        f"<title>Street cam {n:02d}</title>",
+        f'<rect width="640" height="230" fill="{"#1B2440" if night else "#A5D8FF"}"/>',
+    ]
+    if night:
+        out.append('<circle cx="560" cy="50" r="18" fill="#FFF3BF"/>')
+    else:
+        out.append('<circle cx="80" cy="55" r="26" fill="#FFD43B"/>')
+    for x, top, width, colour in scene["buildings"]:
+        out.append(
+            f'<rect x="{x}" y="{top}" width="{width}" height="{230 - top}" fill="{colour}"/>'
+        )
+    out.append(
+        f'<rect y="230" width="640" height="250" fill="{"#5C6B5C" if night else "#B2BDB2"}"/>'
+    )
+    points = " ".join(f"{x},{y}" for x, y in ROAD)
+    out.append(f'<polygon points="{points}" fill="{"#343A40" if night else "#595F66"}"/>')
+    out.append(
+        '<path d="M320 235V480" stroke="#F8F9FA" stroke-width="6" stroke-dasharray="24 18"/>'
+    )
+    x, kind = scene["sign"]
+    out.append(f'<rect x="{x - 3}" y="190" width="6" height="120" fill="#495057"/>')
+    if kind == "stop":
+        out.append(
+            f'<circle cx="{x}" cy="180" r="20" fill="#E03131" stroke="#FFF" stroke-width="3"/>'
+        )
+    else:
+        out.append(f'<rect x="{x - 18}" y="162" width="36" height="36" rx="4" fill="#1C7ED6"/>')
+        out.append(
+            f'<text x="{x}" y="190" font-size="28" font-family="sans-serif" fill="#FFF" '
+            'text-anchor="middle">P</text>'
+        )
+    px, py = scene["pedestrian"]
+    out.append(f'<circle cx="{px}" cy="{py - 30}" r="8" fill="#F1C27D"/>')
+    out.append(f'<rect x="{px - 7}" y="{py - 22}" width="14" height="24" rx="4" fill="#2B8A3E"/>')
+    out.append(f'<rect x="{px - 6}" y="{py + 2}" width="12" height="16" fill="#343A40"/>')
+    for left, top, width, height, colour in scene["cars"]:
+        wheel_w, wheel_h = round(width * 0.2), round(height * 0.25)
+        out.append(
+            f'<rect x="{left}" y="{top}" width="{width}" height="{round(height * 0.85)}" '
+            f'rx="8" fill="{colour}" stroke="#212529" stroke-width="2"/>'
+        )
+        out.append(
+            f'<rect x="{left + round(width * 0.2)}" y="{top + round(height * 0.1)}" '
+            f'width="{round(width * 0.6)}" height="{round(height * 0.3)}" fill="#D0EBFF"/>'
+        )
+        for wheel_x in (left + round(width * 0.08), left + width - round(width * 0.08) - wheel_w):
+            out.append(
+                f'<rect x="{wheel_x}" y="{top + height - wheel_h}" width="{wheel_w}" '
+                f'height="{wheel_h}" fill="#212529"/>'
+            )
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def street_image_url(n: int) -> str:
+    """Site-relative URL of demo image ``n`` (served by WhiteNoise / the static finders)."""
+    return f"/{settings.STATIC_URL.strip('/')}/demo/street/street-{n:02d}.svg"
+
+
 class Command(BaseCommand):
-    help = "Load demo data: a tenant, two workspaces, an admin, a manager, two labelers."
+    help = (
+        "Load demo data: a tenant, two workspaces, an admin, a manager, two labelers, "
+        "datasets, projects and label imports."
+    )
 
     def handle(self, *args, **opts):
         if Tenant.objects.filter(name="Demo Labs").exists():
@@ -32,6 +145,8 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self._seed()
                 self._seed_projects()
+        # Outside the block above: also adds the imports to data seeded by an older version.
+        self._seed_imports()
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {DEMO_PASSWORD}):"))
         for email, name, role in PEOPLE:
             self.stdout.write(f"  {email:32} {name:14} {Role(role).label}")
@@ -233,11 +348,11 @@ class Command(BaseCommand):
             Task.objects.filter(pk=task.pk).update(status=status, labeled=status != "skipped")
 
     def _seed_datasets(self, vision, text, admin) -> None:
-        """Vision: "Street cams" (24 image URLs, never fetched by tests) and "Receipts" (12
-        inline texts), with global keys and metadata; a custom enum field "camera"."""
+        """Vision: "Street cams" (24 local SVG images) and "Receipts" (12 inline texts),
+        with global keys and metadata; a custom enum field "camera"."""
         from datetime import UTC, datetime, timedelta
 
-        from labelhub.projects.models import Dataset, MetadataField
+        from labelhub.projects.models import DataRow, Dataset, MetadataField
         from labelhub.projects.services import datasets as ds
         from labelhub.projects.services.datasets import InputRow
 
@@ -256,7 +371,8 @@ class Command(BaseCommand):
                 "Traffic camera stills from two junctions.",
                 [
                     {
-                        "row_data": f"https://picsum.photos/seed/{n}/640/480",
+                        # a valid URL for the service; rewritten to the local image below
+                        "row_data": f"https://demo.labelhub.invalid/street-{n:02d}.svg",
                         "media_type": "image",
                         "global_key": f"street-cam-{n:03d}",
                         "external_id": f"CAM{1 + n % 2}-{n:04d}",
@@ -298,3 +414,202 @@ class Command(BaseCommand):
                 dataset=dataset,
                 rows=[InputRow(i, row) for i, row in enumerate(rows, start=1)],
             )
+            if name == "Street cams":
+                # The service takes only absolute http(s) URLs; the demo images are served
+                # by this site, so the rows get a site-relative URL and the image size.
+                width, height = SCENE_SIZE
+                for row in DataRow.objects.filter(dataset=dataset).only("pk", "metadata"):
+                    n = int(row.global_key.rsplit("-", 1)[1])
+                    meta = {**row.metadata, "mediaAttributes": {"width": width, "height": height}}
+                    DataRow.objects.filter(pk=row.pk).update(
+                        row_data=street_image_url(n), metadata=meta
+                    )
+
+    # --- Label imports ------------------------------------------------------------------------
+
+    def _seed_imports(self) -> None:
+        """Label imports through the real service, each skipped when a job of its name exists:
+        on "Street scenes" model pre-labels v1 (with 3 invalid lines), v2 (onto rows holding
+        v1's, so it warns) and a dry run; on "Receipts" reviewed ground truth (4 rows Done).
+        Each job notifies the admin; the dry run's notification is read, the others not."""
+        from labelhub.notifications.models import Notification
+        from labelhub.notifications.services import notification_mark_read
+        from labelhub.projects.models import DataRow, Project
+
+        admin = User.objects.filter(email=PEOPLE[0][0]).first()
+        projects = {
+            p.name: p
+            for p in Project.objects.filter(
+                workspace__tenant__name="Demo Labs",
+                workspace__name="Vision",
+                name__in=["Street scenes", "Receipts"],
+                ontology__isnull=False,
+            )
+        }
+        if admin is None:
+            return
+        streets = projects.get("Street scenes")
+        if streets is not None:
+            self._import(
+                streets,
+                admin,
+                "Model v1 pre-labels",
+                "prelabels",
+                self._model_v1_lines(),
+                before=lambda: self._prelabel_threshold(streets, admin),
+            )
+            self._import(streets, admin, "Model v2 pre-labels", "prelabels", self._model_v2_lines())
+            dry = self._import(
+                streets,
+                admin,
+                "Model v3 pre-labels (dry run)",
+                "prelabels",
+                self._model_v3_lines(),
+                dry_run=True,
+            )
+            if dry is not None:
+                read = Notification.objects.filter(user=admin, subject=f"import_job:{dry.pk}")
+                notification_mark_read(
+                    user=admin, ids=[str(pk) for pk in read.values_list("pk", flat=True)]
+                )
+        receipts = projects.get("Receipts")
+        if receipts is not None:
+            texts = dict(
+                DataRow.objects.filter(
+                    workspace_id=receipts.workspace_id,
+                    global_key__in=[f"receipt-{n:03d}" for n in range(1, 5)],
+                ).values_list("global_key", "row_data")
+            )
+            self._import(
+                receipts, admin, "Reviewed receipts", "ground_truth", self._receipt_lines(texts)
+            )
+
+    def _import(self, project, admin, name, kind, lines, *, dry_run=False, before=None):
+        """Create and run one import job unless the project has one of that name; the new
+        job, or None when it existed already."""
+        from labelhub.imports.models import ImportJob
+        from labelhub.imports.services import import_job_create, import_job_run
+
+        if not lines or ImportJob.objects.filter(project=project, name=name).exists():
+            return None
+        with transaction.atomic():
+            if before is not None:
+                before()
+            job = import_job_create(
+                project=project, actor=admin, name=name, kind=kind, payload=lines, dry_run=dry_run
+            )
+            # The queued task runs once this commits (eagerly in the demo); run it here so the
+            # job is finished either way (a finished job is left alone by the task).
+            return import_job_run(workspace_id=project.workspace_id, job_id=job.pk)
+
+    @staticmethod
+    def _prelabel_threshold(project, admin) -> None:
+        from labelhub.projects.services.projects import project_settings_update
+
+        project_settings_update(project=project, actor=admin, prelabel_confidence_threshold=0.5)
+
+    @staticmethod
+    def _line(job: str, key: str, i: int, name: str, **annotation) -> dict:
+        return {
+            "uuid": str(uuid.uuid5(IMPORT_NAMESPACE, f"{job}/{key}/{i}")),
+            "dataRow": {"globalKey": key},
+            "name": name,
+            **annotation,
+        }
+
+    def _car_line(self, job: str, key: str, i: int, car, confidence: float, occluded: bool):
+        left, top, width, height, _ = car
+        return self._line(
+            job,
+            key,
+            i,
+            "Car",
+            bbox={"top": top, "left": left, "height": height, "width": width},
+            confidence=confidence,
+            classifications=[{"name": "Occluded", "answer": {"name": "yes" if occluded else "no"}}],
+        )
+
+    def _model_v1_lines(self) -> list:
+        """Rows street-cam-004…013: up to 3 cars each, a pedestrian on even rows and the road
+        on every third (2–4 objects a row), confidences 0.35–0.98; the weather on 2 rows;
+        then 3 invalid lines (a misspelt tool, a negative width, an unknown global key)."""
+        lines = []
+        for n in range(4, 14):
+            key, scene, rng = f"street-cam-{n:03d}", street_scene(n), random.Random(1000 + n)  # noqa: S311
+            objects = [
+                self._car_line("v1", key, i, car, round(rng.uniform(0.35, 0.98), 2), i == 2)
+                for i, car in enumerate(scene["cars"][:3])
+            ]
+            if n % 2 == 0:
+                x, y = scene["pedestrian"]
+                objects.append(
+                    self._line(
+                        "v1",
+                        key,
+                        10,
+                        "Pedestrian",
+                        point={"x": x, "y": y - 15},
+                        confidence=round(rng.uniform(0.35, 0.98), 2),
+                    )
+                )
+            if n % 3 == 0:
+                objects.append(
+                    self._line(
+                        "v1",
+                        key,
+                        11,
+                        "Road",
+                        polygon=[{"x": x, "y": y} for x, y in ROAD],
+                        confidence=round(rng.uniform(0.35, 0.98), 2),
+                    )
+                )
+            lines += objects[:4]
+            if n in (4, 6):
+                weather = "sunny" if n == 4 else "fog"
+                lines.append(self._line("v1", key, 20, "Weather", answer=[{"name": weather}]))
+        box = {"top": 300, "left": 200, "height": 60, "width": 120}
+        lines += [
+            self._line("v1", "street-cam-005", 30, "Cra", bbox=box, confidence=0.9),
+            self._line(
+                "v1", "street-cam-007", 31, "Car", bbox={**box, "width": -40}, confidence=0.8
+            ),
+            self._line("v1", "street-cam-999", 32, "Car", bbox=box, confidence=0.7),
+        ]
+        return lines
+
+    def _model_v2_lines(self) -> list:
+        """A retrained model's cars on street-cam-004 (2) and -005 (1), rows that already
+        hold v1's pre-labels: each line is imported with a warning."""
+        lines = []
+        for n, count in ((4, 2), (5, 1)):
+            key = f"street-cam-{n:03d}"
+            for i, car in enumerate(street_scene(n)["cars"][:count]):
+                lines.append(self._car_line("v2", key, i, car, 0.95 - 0.03 * i, False))
+        return lines
+
+    def _model_v3_lines(self) -> list:
+        """A trial run of a third model on street-cam-014…016 (dry run: nothing written)."""
+        return [
+            self._car_line("v3", f"street-cam-{n:03d}", i, car, 0.9, False)
+            for n in range(14, 17)
+            for i, car in enumerate(street_scene(n)["cars"][:2])
+        ]
+
+    def _receipt_lines(self, texts: dict) -> list:
+        """The date and the total of receipts 1–4, located in each row's own text."""
+        lines = []
+        for key, text in sorted(texts.items()):
+            for i, (name, needle) in enumerate((("Date", "2026-10-"), ("Total", "TOTAL "))):
+                start = text.find(needle)
+                if start < 0:
+                    continue
+                if name == "Total":  # the amount after the word
+                    start += len(needle)
+                    end = text.find(" ", start)
+                else:
+                    end = start + len("2026-10-01")
+                if 0 <= start < end <= len(text):
+                    lines.append(
+                        self._line("gt", key, i, name, location={"start": start, "end": end})
+                    )
+        return lines
