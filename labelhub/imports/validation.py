@@ -397,19 +397,7 @@ def fast_box(line: dict, ctx: ImportContext) -> dict[str, Any] | None:
     if feature is None or feature.type != "rectangle":
         return None
     box = line["bbox"]
-    if type(box) is not dict or len(box) != 4:
-        return None
-    top, left, height, width = box.get("top"), box.get("left"), box.get("height"), box.get("width")
-    if not (
-        type(top) in _NUMBERS
-        and type(left) in _NUMBERS
-        and type(height) in _NUMBERS
-        and type(width) in _NUMBERS
-        and -1e308 < top < 1e308  # NaN and infinity fail these
-        and -1e308 < left < 1e308
-        and 0 <= height < 1e308
-        and 0 <= width < 1e308
-    ):
+    if not _plain_box(box):
         return None
     confidence = line.get("confidence", 1.0)
     if type(confidence) not in _NUMBERS or not 0 <= confidence <= 1:
@@ -732,21 +720,27 @@ def _check_points(points: Any, minimum: int, what: str, errors: list) -> None:
             return
 
 
+def _plain_box(box: Any) -> bool:
+    """A valid box with exactly its four keys (the common case, checked without calls)."""
+    if type(box) is not dict or len(box) != 4:
+        return False
+    top, left, height, width = box.get("top"), box.get("left"), box.get("height"), box.get("width")
+    return (
+        type(top) in _NUMBERS
+        and type(left) in _NUMBERS
+        and type(height) in _NUMBERS
+        and type(width) in _NUMBERS
+        and -1e308 < top < 1e308  # NaN and infinity fail these
+        and -1e308 < left < 1e308
+        and 0 <= height < 1e308
+        and 0 <= width < 1e308
+    )
+
+
 def _check_bbox(box: Any, errors: list) -> None:
     keys = ("top", "left", "height", "width")
-    if type(box) is dict and len(box) == 4:  # the common case, without a generator
-        top, left, height, width = (box.get(k) for k in keys)
-        if (
-            type(top) in _NUMBERS
-            and type(left) in _NUMBERS
-            and type(height) in _NUMBERS
-            and type(width) in _NUMBERS
-            and -1e308 < top < 1e308  # NaN and infinity fail these
-            and -1e308 < left < 1e308
-            and 0 <= height < 1e308
-            and 0 <= width < 1e308
-        ):
-            return
+    if _plain_box(box):
+        return
     if not isinstance(box, dict) or not all(_finite(box.get(k)) for k in keys):
         errors.append(
             _geometry_error('A bbox needs finite numbers "top", "left", "height" and "width".')

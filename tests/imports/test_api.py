@@ -193,3 +193,31 @@ def test_multipart_without_file_is_400(admin_client, setup):
     r = admin_client.post(url(project), {"name": "x", "kind": "prelabels"}, format="multipart")
     assert r.status_code == 400
     assert "file" in r.json()["error"]["details"]
+
+
+def test_ground_truth_by_api_key_is_authored_by_the_keys_owner(
+    setup, admin, workspace, run_on_commit
+):
+    from rest_framework.test import APIClient
+
+    from labelhub.accounts.services import api_key_create
+    from labelhub.labeling.models import Label
+
+    project, _ = setup
+    _, secret = api_key_create(workspace=workspace, actor=admin, name="pipeline")
+    client = APIClient()
+    body = "\n".join(json.dumps(line(uuid=u)) for u in ("a", "b"))
+    with run_on_commit():
+        r = client.post(
+            f"/api/v1/projects/{project.pk}/imports/?name=gt&kind=ground_truth",
+            data=body,
+            content_type="application/x-ndjson",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+        )
+    assert r.status_code == 202, r.content
+    assert r.json()["state"] == "queued"
+    job = ImportJob.objects.get(pk=r.json()["id"])
+    assert (job.state, job.created_by_id, job.lines_written) == ("finished", admin.pk, 2)
+    assert list(Label.objects.values_list("author", "origin", "import_job")) == [
+        (admin.pk, "imported", job.pk)
+    ]
