@@ -657,8 +657,14 @@ def _ground_truth_labels(job: ImportJob, valid: list[dict[str, Any]]) -> dict[An
         labels,
         update_conflicts=True,
         unique_fields=["project", "data_row", "author"],
-        update_fields=["origin", "status", "is_benchmark_reference", "import_job", "updated_at"],
+        update_fields=["origin", "status", "import_job", "updated_at"],
     )
+    # the benchmark mark is sticky: a later chunk or import without the flag keeps it
+    flagged = [pk for pk, benchmark in rows.items() if benchmark]
+    if flagged:
+        Label.objects.filter(
+            project_id=job.project_id, data_row_id__in=flagged, author_id=job.created_by_id
+        ).update(is_benchmark_reference=True)
     Task.objects.filter(project_id=job.project_id, data_row_id__in=list(rows)).update(
         labeled=True, status=Task.Status.DONE, updated_at=now
     )

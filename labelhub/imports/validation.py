@@ -48,7 +48,7 @@ METRIC_KEYS = ("metricValue", "metricName", "aggregation")
 _CLS = {"radio", "checklist", "text"}
 #: media type -> annotation kinds importable (reference 002's matrix, widened where the
 #: SDK conformance corpus expects acceptance: video polylines and free text, conversational
-#: entities, document text selections)
+#: entities, document text selections; conversations take whole-row classifications too)
 SUPPORTED: dict[str, set[str]] = {
     MediaType.IMAGE: {"bbox", "polygon", "polyline", "point", "mask", "relationship"} | _CLS,
     MediaType.VIDEO: {"video_segments"} | _CLS,
@@ -56,7 +56,7 @@ SUPPORTED: dict[str, set[str]] = {
     MediaType.DOCUMENT: {"document_bbox", "document_text"} | _CLS,
     MediaType.GEOSPATIAL: {"bbox", "polygon", "polyline", "point"} | _CLS,
     MediaType.AUDIO: set(_CLS),
-    MediaType.CONVERSATIONAL: {"entity"},
+    MediaType.CONVERSATIONAL: {"entity"} | _CLS,
     MediaType.HTML: set(),
     MediaType.LLM_CHAT: set(_CLS),
 }
@@ -127,7 +127,9 @@ class ImportContext:
     #: row pk -> uuids this job already stored (in earlier chunks)
     own_uuids: dict[Any, set[str]] = field(default_factory=dict)
     #: rows holding pre-labels written by another import
-    other_prelabels: set[Any] = field(default_factory=set)
+    other_prelabels: dict[Any, set[str]] = field(default_factory=dict)
+    #: row pk -> uuids of stored ground-truth annotations (pre-labels may not replace them)
+    stored_truth: dict[Any, set[str]] = field(default_factory=dict)
     #: per-import state
     seen: set[Any] = field(default_factory=set)
     object_uuids: dict[tuple[str, str], set[str]] = field(default_factory=dict)
@@ -155,6 +157,7 @@ class ImportContext:
         self.stored_objects.clear()
         self.own_uuids.clear()
         self.other_prelabels.clear()
+        self.stored_truth.clear()
         self.chunk_objects.clear()
         self._loaded.clear()
         if not self.dry_run:
@@ -264,7 +267,9 @@ class ImportContext:
             if self.job_id is not None and job_id == self.job_id:
                 self.own_uuids.setdefault(row_pk, set()).add(uuid)
             elif source == PRELABEL_SOURCE:
-                self.other_prelabels.add(row_pk)
+                self.other_prelabels.setdefault(row_pk, set()).add(uuid)
+            if source == GROUND_TRUTH_SOURCE:
+                self.stored_truth.setdefault(row_pk, set()).add(uuid)
 
     def note_objects(
         self,
@@ -308,6 +313,7 @@ def _index_lookups() -> Iterator[None]:
 
 
 PRELABEL_SOURCE = "prelabel"
+GROUND_TRUTH_SOURCE = "ground_truth"
 
 
 def parse_line(line: Any) -> Any:
@@ -417,6 +423,8 @@ def fast_box(line: dict, ctx: ImportContext) -> dict[str, Any] | None:
     if ctx.history and any(seen_key in seen for seen, _ in ctx.history):
         return None
     replaces = uuid in ctx.stored_uuids.get(row.pk, ())
+    if replaces and ctx.kind == PRELABELS and uuid in ctx.stored_truth.get(row.pk, ()):
+        return None
     total = ctx.stored_counts.get(row.pk, 0) + ctx.added.get(row.pk, 0) + (0 if replaces else 1)
     for _, added in ctx.history:
         total += added.get(row.pk, 0)
@@ -527,6 +535,14 @@ def _validate(line: Any, ctx: ImportContext) -> dict[str, Any]:
         errors.append(
             error("InvalidBenchmarkFlag", '"isBenchmarkReferenceLabel" must be true or false.')
         )
+    if ctx.kind == PRELABELS and uuid in ctx.stored_truth.get(row.pk, ()):
+        errors.append(
+            error(
+                "ReplacesGroundTruth",
+                f'uuid "{uuid}" is a ground-truth annotation of this data row; a pre-label '
+                "cannot replace it. Give the pre-label its own uuid.",
+            )
+        )
     if errors:
         raise LineInvalid(*errors)
     ctx.seen.add(seen_key)
@@ -560,7 +576,8 @@ def _validate(line: Any, ctx: ImportContext) -> dict[str, Any]:
 
 def line_warnings(normalized: dict[str, Any], ctx: ImportContext) -> list[dict[str, Any]]:
     """Warnings of a valid line (it is imported all the same)."""
-    if ctx.kind == PRELABELS and normalized["data_row"].pk in ctx.other_prelabels:
+    others = ctx.other_prelabels.get(normalized["data_row"].pk) if ctx.kind == PRELABELS else None
+    if others and normalized["uuid"] not in others:  # replacing one of them warns of nothing
         return [
             error(
                 "RowHasOtherPrelabels",
@@ -675,12 +692,11 @@ def _resolve_feature(
                 )
             )
         if other is not None and other.parent_id != (parent.pk if parent else None):
-            where = f'"{parent.name}"' if parent else "the top level of the ontology"
+            where = f'directly under "{parent.name}"' if parent else "at the top level"
             raise LineInvalid(
                 error(
                     "InvalidNesting",
-                    f'"{other.name}" is not directly under {where} in the ontology; '
-                    "nest it as the ontology does.",
+                    f'"{other.name}" is not {where} in the ontology; nest it as the ontology does.',
                 )
             )
     same_kind = [f for f in siblings if f.kind == kind]

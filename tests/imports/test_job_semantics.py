@@ -288,3 +288,48 @@ def test_a_job_killed_midway_and_retried_completes_without_duplicates(
     statuses = report(job)
     assert [s["line"] for s in statuses] == list(range(1, 9))
     assert [s["uuid"] for s in statuses if s["status"] == "FAILURE"] == ["u1"]
+
+
+def test_the_benchmark_mark_survives_later_lines_without_the_flag(setup, admin, settings):
+    settings.IMPORTS_CHUNK_SIZE = 1
+    project, _ = setup
+    lines = [line(uuid="a", isBenchmarkReferenceLabel=True), line(uuid="b")]
+    run(create(project, admin, lines, kind="ground_truth"))
+    run(create(project, admin, [line(uuid="c")], name="later", kind="ground_truth"))
+    assert list(Label.objects.values_list("is_benchmark_reference", flat=True)) == [True]
+
+
+def test_prelabels_cannot_replace_ground_truth(setup, admin):
+    project, _ = setup
+    run(create(project, admin, [line(uuid="a")], name="truth", kind="ground_truth"))
+    job = run(create(project, admin, [line(uuid="a"), line(uuid="b")], name="model"))
+    assert [(s["uuid"], s["errors"]) for s in report(job) if s["errors"]] == [
+        (
+            "a",
+            [
+                {
+                    "name": "ReplacesGroundTruth",
+                    "message": 'uuid "a" is a ground-truth annotation of this data row; a '
+                    "pre-label cannot replace it. Give the pre-label its own uuid.",
+                    "additionalInfo": None,
+                }
+            ],
+        )
+    ]
+    assert sorted(Annotation.objects.values_list("uuid", "source")) == [
+        ("a", "ground_truth"),
+        ("b", "prelabel"),
+    ]
+    # ground truth may replace a pre-label (it becomes ground truth)
+    run(create(project, admin, [line(uuid="b")], name="truth 2", kind="ground_truth"))
+    assert Annotation.objects.get(uuid="b").source == "ground_truth"
+
+
+def test_re_sending_a_file_under_a_new_name_warns_of_nothing(setup, admin):
+    project, _ = setup
+    lines = [line(uuid="a"), line(uuid="b", **on("row-2"))]
+    run(create(project, admin, lines, name="one"))
+    again = run(create(project, admin, lines, name="two"))
+    assert (again.warnings, again.lines_written) == (0, 2)
+    dry = run(create(project, admin, lines, name="dry", dry_run=True))
+    assert dry.warnings == 0
