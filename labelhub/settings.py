@@ -195,7 +195,7 @@ INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
 
 # Annotation imports (labelhub.imports): lines per chunk (one transaction each; the
 # worker holds one or two chunks in memory), and the limits of one import.
-IMPORTS_CHUNK_SIZE = env.int("IMPORTS_CHUNK_SIZE", default=5000)
+IMPORTS_CHUNK_SIZE = env.int("IMPORTS_CHUNK_SIZE", default=10_000)
 IMPORTS_MAX_LINES = env.int("IMPORTS_MAX_LINES", default=2_000_000)
 IMPORTS_MAX_BODY_BYTES = env.int("IMPORTS_MAX_BODY_BYTES", default=1024 * 1024 * 1024)
 IMPORTS_MAX_ANNOTATIONS_PER_ROW = env.int("IMPORTS_MAX_ANNOTATIONS_PER_ROW", default=5000)

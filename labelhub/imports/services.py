@@ -287,7 +287,7 @@ _JOB_FIELDS = (
 
 def import_chunk_size() -> int:
     """Lines stored, validated and written per transaction."""
-    return int(getattr(settings, "IMPORTS_CHUNK_SIZE", 5000))
+    return int(getattr(settings, "IMPORTS_CHUNK_SIZE", 10_000))
 
 
 def import_max_lines() -> int:
