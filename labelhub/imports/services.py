@@ -465,41 +465,42 @@ def import_job_create(
         raise ValidationFailed("Give the lines to import.", field="lines")
     else:
         field = "file"
-    try:
-        with transaction.atomic():
-            job = ImportJob.objects.create(
-                workspace_id=project.workspace_id,
-                project=project,
-                name=name,
-                kind=kind,
-                dry_run=dry_run,
-                created_by=actor_user(actor),
-            )
-            total, nbytes, relationships = _store_payload(job, payload)
-            if not total:
-                raise ValidationFailed("Give at least one line.", field=field)
-            job.total, job.payload_bytes, job.relationship_lines = total, nbytes, relationships
-            job.save(update_fields=["total", "payload_bytes", "relationship_lines"])
-            audit_record(
-                workspace=project.workspace,
-                actor=actor,
-                verb="import.created",
-                target=job,
-                target_type="import_job",
-                after={
-                    "project": str(project.pk),
-                    "name": name,
-                    "kind": kind,
-                    "dry_run": dry_run,
-                    "lines": total,
-                },
-            )
-            from labelhub.imports.tasks import run_import_job_task
+    with transaction.atomic():
+        try:
+            with transaction.atomic():  # only the name can collide
+                job = ImportJob.objects.create(
+                    workspace_id=project.workspace_id,
+                    project=project,
+                    name=name,
+                    kind=kind,
+                    dry_run=dry_run,
+                    created_by=actor_user(actor),
+                )
+        except IntegrityError:
+            raise _job_name_taken()
+        total, nbytes, relationships = _store_payload(job, payload)
+        if not total:
+            raise ValidationFailed("Give at least one line.", field=field)
+        job.total, job.payload_bytes, job.relationship_lines = total, nbytes, relationships
+        job.save(update_fields=["total", "payload_bytes", "relationship_lines"])
+        audit_record(
+            workspace=project.workspace,
+            actor=actor,
+            verb="import.created",
+            target=job,
+            target_type="import_job",
+            after={
+                "project": str(project.pk),
+                "name": name,
+                "kind": kind,
+                "dry_run": dry_run,
+                "lines": total,
+            },
+        )
+        from labelhub.imports.tasks import run_import_job_task
 
-            ids = {"workspace_id": str(project.workspace_id), "job_id": str(job.pk)}
-            transaction.on_commit(lambda: run_import_job_task.delay(**ids))
-    except IntegrityError:
-        raise _job_name_taken()
+        ids = {"workspace_id": str(project.workspace_id), "job_id": str(job.pk)}
+        transaction.on_commit(lambda: run_import_job_task.delay(**ids))
     return job
 
 

@@ -72,6 +72,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _support import free_port, out, service_urls, wait_until_listening  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -100,12 +103,6 @@ GOAL_RATIO = 0.2
 GOAL_WORKER_RSS_MB = 300
 
 
-def out(line: str = "") -> None:
-    """Write one report line to stdout (flushed, so the progress shows up live)."""
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
 class Step:
     """``with Step("name"):`` prints the step's duration when it ends."""
 
@@ -126,37 +123,8 @@ class Step:
 # --- environment -------------------------------------------------------------------------
 
 
-def service_urls() -> dict[str, str]:
-    """DATABASE_URL and REDIS_URL from the environment, or from ``scripts/services start``."""
-    urls = {k: os.environ.get(k, "") for k in ("DATABASE_URL", "REDIS_URL")}
-    if all(urls.values()):
-        return urls
-    out("DATABASE_URL/REDIS_URL not set: starting scripts/services ...")
-    done = subprocess.run(
-        [str(ROOT / "scripts" / "services"), "start"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    for line in done.stdout.splitlines():
-        match = re.fullmatch(r"export (DATABASE_URL|REDIS_URL)=(\S+)", line.strip())
-        if match:
-            urls[match.group(1)] = match.group(2)
-    if not all(urls.values()):
-        raise RuntimeError(f"scripts/services printed no URLs:\n{done.stdout}{done.stderr}")
-    return urls
-
-
 def with_path(url: str, path: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{path}"))
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def empty_redis_db(redis_url: str) -> int:
@@ -412,19 +380,6 @@ def stop_group(proc: subprocess.Popen | None) -> None:
         except ProcessLookupError:
             return
         proc.wait(timeout=15)
-
-
-def wait_until_listening(server: subprocess.Popen, port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited early with status {server.returncode}")
-        try:
-            with socket.create_connection((HOST, port), timeout=1.0):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server not listening on {HOST}:{port} after {timeout:.0f} s")
 
 
 def wait_until_worker_ready(

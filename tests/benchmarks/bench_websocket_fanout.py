@@ -40,7 +40,6 @@ import re
 import resource
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,9 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _support import free_port, out, service_urls, wait_until_listening  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -72,36 +74,7 @@ LAYER_ERROR_PATTERNS = {
 ASGI_EXCEPTION = re.compile(r"Exception in ASGI application|Exception inside application")
 
 
-def out(line: str = "") -> None:
-    """Write one report line to stdout (flushed, so the progress shows up live)."""
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
 # --- environment -------------------------------------------------------------------------
-
-
-def service_urls() -> dict[str, str]:
-    """DATABASE_URL and REDIS_URL from the environment, or from ``scripts/services start``."""
-    urls = {k: os.environ.get(k, "") for k in ("DATABASE_URL", "REDIS_URL")}
-    if all(urls.values()):
-        return urls
-    out("DATABASE_URL/REDIS_URL not set: starting scripts/services ...")
-    done = subprocess.run(
-        [str(ROOT / "scripts" / "services"), "start"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    for line in done.stdout.splitlines():
-        match = re.fullmatch(r"export (DATABASE_URL|REDIS_URL)=(\S+)", line.strip())
-        if match:
-            urls[match.group(1)] = match.group(2)
-    if not all(urls.values()):
-        raise RuntimeError(f"scripts/services printed no URLs:\n{done.stdout}{done.stderr}")
-    return urls
 
 
 def raise_open_files_limit(wanted: int) -> tuple[int, int]:
@@ -111,12 +84,6 @@ def raise_open_files_limit(wanted: int) -> tuple[int, int]:
     if soft != resource.RLIM_INFINITY and soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def production_env(urls: dict[str, str]) -> dict[str, str]:
@@ -237,19 +204,6 @@ def start_server(env: dict[str, str], port: int, log: Any) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: stop() ends it and its children
     )
-
-
-def wait_until_listening(server: subprocess.Popen, port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited early with status {server.returncode}")
-        try:
-            with socket.create_connection((HOST, port), timeout=1.0):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server not listening on {HOST}:{port} after {timeout:.0f} s")
 
 
 def stop_server(server: subprocess.Popen) -> None:
