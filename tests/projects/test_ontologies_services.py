@@ -34,6 +34,7 @@ from labelhub.projects.services.ontologies import (
 )
 from labelhub.workspaces.models import Role
 from tests.factories import make_member, make_workspace
+from tests.imports.helpers import answers_of, ontology_for_import
 
 pytestmark = pytest.mark.django_db
 
@@ -562,58 +563,6 @@ def _ref(obj: dict) -> dict:
     return {"schema_id": obj["schemaId"]} if "schemaId" in obj else {"name": obj["name"]}
 
 
-def _answers(entry: dict) -> list[dict]:
-    answer = entry.get("answer", entry.get("answers"))
-    if isinstance(answer, dict):
-        return [answer]
-    return answer if isinstance(answer, list) else []
-
-
-def ontology_for(lines: list[dict]) -> dict:
-    """The ontology a migrating team writes for these lines: each feature the lines
-    reference, under the same schema id (or name), first use deciding the type."""
-    tools: dict = {}
-    top: dict = {}
-
-    def feature(siblings: dict, obj: dict, make) -> dict:
-        key = obj.get("schemaId") or obj["name"]
-        if key not in siblings:
-            siblings[key] = make()
-            if "schemaId" in obj:
-                siblings[key]["featureSchemaId"] = obj["schemaId"]
-            siblings[key]["name"] = obj.get("name") or obj["schemaId"]
-        return siblings[key]
-
-    def classification(siblings: dict, entry: dict) -> None:
-        answer = entry.get("answer", entry.get("answers"))
-        kind = {dict: "radio", list: "checklist"}.get(type(answer), "text")
-        c = feature(siblings, entry, lambda: {"type": kind, "_options": {}})
-        if c["type"] != "text":
-            for a in _answers(entry):
-                feature(c["_options"], a, dict)
-
-    for line in lines:
-        geometry = next((k for k in GEOMETRY if k in line), None)
-        if geometry:
-            tool = feature(tools, line, lambda g=geometry: {"tool": GEOMETRY[g], "_nested": {}})
-            for nested in line.get("classifications") or []:
-                classification(tool["_nested"], nested)
-        else:
-            classification(top, line)
-
-    def finish(c: dict) -> dict:
-        options = c.pop("_options", {})
-        c["options"] = [{"value": o.pop("name"), **o} for o in options.values()]
-        return c
-
-    for tool in tools.values():
-        tool["classifications"] = [finish(c) for c in tool.pop("_nested").values()]
-    return {
-        "tools": list(tools.values()),
-        "classifications": [finish(c) for c in top.values()],
-    }
-
-
 def resolve_line(lookup, entry: dict, parent=None) -> list[tuple[str, str]]:
     """Resolve every feature a line references; return (kind, type) of each, in order."""
     geometry = next((k for k in GEOMETRY if k in entry), None)
@@ -625,7 +574,7 @@ def resolve_line(lookup, entry: dict, parent=None) -> list[tuple[str, str]]:
         feature = lookup.classification(parent=parent, **_ref(entry))
         assert feature is not None, entry
     found = [(feature.kind, feature.type)]
-    for answer in _answers(entry):
+    for answer in answers_of(entry):
         option = lookup.option(parent=feature, **_ref(answer))
         assert option is not None, answer
         found.append((option.kind, option.type))
@@ -698,7 +647,7 @@ def test_conformance_lines_resolve_against_an_ontology_built_for_them(
     workspace = make_workspace()
     make_member(workspace, Role.ADMIN, user=admin)
     ontology = ontology_create(
-        workspace=workspace, actor=admin, name=filename, ontology=ontology_for(lines)
+        workspace=workspace, actor=admin, name=filename, ontology=ontology_for_import(lines)
     )
     given = set(_schema_ids(lines))
     assert len(given) == {"image_import.json": 4, "classification_import.json": 4}.get(
