@@ -7,6 +7,8 @@ in-memory channel layer, Celery tasks executed in-process, e-mail to the console
 The README lists every variable.
 """
 
+import os
+import secrets
 from pathlib import Path
 
 import environ
@@ -23,11 +25,43 @@ if DJANGO_ENV not in {"development", "production"}:
 PRODUCTION = DJANGO_ENV == "production"
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
-# The "django-insecure-" prefix makes `check --deploy` flag the key if it reaches production.
-_DEV_SECRET_KEY = "django-insecure-labelhub-development-key-do-not-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default="" if PRODUCTION else _DEV_SECRET_KEY)
+
+
+def _local_secret_key(path: Path) -> str:
+    """Read this installation's own random key, creating it on first use (mode 0600).
+
+    Development never falls back to a key published in the source: a shared key would let
+    anyone forge sessions and reset links of an instance started without SECRET_KEY. The
+    web server and the worker of one installation share the file, so they agree; the
+    file is published with a hard link, so concurrent first starts agree too.
+    """
+    try:
+        key = path.read_text().strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another process won the race: use its key
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_ENV=production")
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_ENV=production")
+    SECRET_KEY = _local_secret_key(
+        Path(env.str("SECRET_KEY_FILE", default=str(VAR_DIR / "secret_key")))
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -204,6 +238,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# Count failures per normalised e-mail, the same key sign-in looks accounts up by.
+AXES_USERNAME_CALLABLE = "labelhub.accounts.models.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
@@ -277,11 +313,14 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "labelhub.core.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_RATE_LIMIT", default="6000/hour")},
+    # Per API key (else per user, else per address); a key may carry its own rate.
+    "DEFAULT_THROTTLE_CLASSES": ["labelhub.core.throttling.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": env.str("API_RATE_LIMIT", default="6000/minute")},
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# The highest rate a key may be given (Labelbox's plans range 1,500-20,000 a minute).
+API_RATE_LIMIT_MAX_PER_MINUTE = env.int("API_RATE_LIMIT_MAX_PER_MINUTE", default=20_000)
 SPECTACULAR_SETTINGS = {
     "TITLE": "LabelHub API",
     "DESCRIPTION": "Workspace-scoped REST API of LabelHub.",

@@ -66,14 +66,20 @@ def workspace_role_ref(actor: Any, workspace: Workspace):
     return None
 
 
+def effective_workspace_permissions(perms: frozenset[Permission]) -> frozenset[Permission]:
+    """What a workspace role with these permissions gives: project ones only with access-all."""
+    perms = frozenset(perms) | {Permission.VIEW_WORKSPACE}
+    if Permission.ACCESS_ALL_PROJECTS not in perms:
+        perms = perms - PROJECT_PERMISSIONS
+    return perms
+
+
 def permissions_for(actor: Any, workspace: Workspace) -> frozenset[Permission]:
     """Every permission the actor holds at workspace level (project ones: in all projects)."""
     ref = workspace_role_ref(actor, workspace)
     if ref is None:
         return frozenset()
-    perms = ref.workspace_permissions() | {Permission.VIEW_WORKSPACE}
-    if Permission.ACCESS_ALL_PROJECTS not in perms:
-        perms = perms - PROJECT_PERMISSIONS
+    perms = effective_workspace_permissions(ref.workspace_permissions())
     limit = key_limit(actor)
     return frozenset(perms & limit if limit is not None else perms)
 
@@ -84,9 +90,7 @@ def project_permissions_for(actor: Any, project: Any) -> frozenset[Permission]:
     ref = workspace_role_ref(actor, project.workspace)
     if ref is None:
         return frozenset()
-    perms = set(ref.workspace_permissions() | {Permission.VIEW_WORKSPACE})
-    if Permission.ACCESS_ALL_PROJECTS not in perms:
-        perms -= PROJECT_PERMISSIONS
+    perms = set(effective_workspace_permissions(ref.workspace_permissions()))
     granted = ObjectPermissionChecker(user).get_perms(project)
     perms |= {Permission(c) for c in granted if c in Permission._value2member_map_}
     limit = key_limit(actor)

@@ -65,6 +65,12 @@ class ApiKeyForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
     )
+    rate_limit_per_minute = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Requests per minute (optional)",
+        help_text="Empty: the installation's default.",
+    )
     restrict = forms.BooleanField(required=False, label="Restrict the key to these permissions")
     permissions = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
 

@@ -129,6 +129,9 @@ class ApiKeySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField(allow_null=True)
+    rate_limit_per_minute = serializers.IntegerField(
+        allow_null=True, help_text="Requests per minute; null: the installation's default."
+    )
 
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):
@@ -144,3 +147,4 @@ class ApiKeyCreateSerializer(StrictSerializer):
     permissions = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, allow_null=True, max_length=100
     )
+    rate_limit_per_minute = serializers.IntegerField(required=False, allow_null=True)

@@ -9,6 +9,12 @@ from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from labelhub.access.authz import can
+from labelhub.access.escalation import (
+    ensure_may_assign_project_role,
+    ensure_may_assign_workspace_role,
+    ensure_may_change_group_reach,
+    ensure_may_define_role,
+)
 from labelhub.access.models import CustomRole, Group, GroupEvent, ProjectGrant
 from labelhub.access.permissions import (
     WORKSPACE_PERMISSIONS,
@@ -58,6 +64,10 @@ def _clean_role_permissions(scope: Any, permissions: Any) -> tuple[Scope, list[s
     return scope, sorted(p.value for p in perms)
 
 
+def _perms(codenames: Any) -> frozenset[Permission]:
+    return frozenset(Permission(c) for c in codenames if c in Permission._value2member_map_)
+
+
 def _role_snapshot(role: CustomRole) -> dict[str, Any]:
     return {"name": role.name, "scope": role.scope, "permissions": list(role.permissions)}
 
@@ -81,6 +91,7 @@ def custom_role_create(
     name = clean_text(name, field="name", max_length=80)
     description = clean_text(description, field="description", max_length=300, required=False)
     scope, perms = _clean_role_permissions(scope, permissions)
+    ensure_may_define_role(actor, workspace, scope, _perms(perms), what="create this role")
     try:
         with transaction.atomic():
             role = CustomRole.objects.create(
@@ -118,6 +129,14 @@ def custom_role_update(
         with transaction.atomic():
             role = CustomRole.objects.select_for_update().get(pk=role.pk, workspace=workspace)
             before = _role_snapshot(role)
+            ensure_may_define_role(
+                actor,
+                workspace,
+                role.scope,
+                _perms(role.permissions),
+                role=role,
+                what="edit this role",
+            )
             if name is not None:
                 role.name = clean_text(name, field="name", max_length=80)
             if description is not None:
@@ -126,6 +145,14 @@ def custom_role_update(
                 )
             if permissions is not None:
                 _, role.permissions = _clean_role_permissions(role.scope, permissions)
+                ensure_may_define_role(
+                    actor,
+                    workspace,
+                    role.scope,
+                    _perms(role.permissions),
+                    role=role,
+                    what="give this role these permissions",
+                )
             role.save()
             after = _role_snapshot(role)
             if after != before:
@@ -156,6 +183,14 @@ def custom_role_delete(
     require(actor, Permission.MANAGE_ROLES, workspace)
     with transaction.atomic():
         role = CustomRole.objects.select_for_update().get(pk=role.pk, workspace=workspace)
+        ensure_may_define_role(
+            actor,
+            workspace,
+            role.scope,
+            _perms(role.permissions),
+            role=role,
+            what="delete this role",
+        )
         usage = custom_role_usage(role=role)
         in_use = any(usage.values())
         new: RoleRef | None = None
@@ -165,6 +200,19 @@ def custom_role_delete(
             )
             if new.custom_role is not None and new.custom_role.pk == role.pk:
                 raise ValidationFailed("The replacement must be another role.", field="replacement")
+            if role.scope == Scope.WORKSPACE:
+                ensure_may_assign_workspace_role(
+                    actor, workspace, new, what="hand out this replacement role"
+                )
+            else:
+                ensure_may_define_role(
+                    actor,
+                    workspace,
+                    role.scope,
+                    new.project_permissions(),
+                    role=role,
+                    what="hand out this replacement role",
+                )
         if in_use and new is None:
             words = {
                 "members": "members",
@@ -236,6 +284,13 @@ def group_create(
     ref = resolve_role(
         workspace=workspace, value=default_role, scope=Scope.PROJECT, field="default_role"
     )
+    ensure_may_define_role(
+        actor,
+        workspace,
+        Scope.PROJECT,
+        ref.project_permissions(),
+        what="give a group this default role",
+    )
     try:
         with transaction.atomic():
             auth_group = AuthGroup.objects.create(name=f"ws:{workspace.pk}:{new_id()}")
@@ -298,6 +353,14 @@ def group_update(
                     field="default_role",
                 )
                 if ref != old_ref:
+                    ensure_may_define_role(
+                        actor,
+                        workspace,
+                        Scope.PROJECT,
+                        old_ref.project_permissions(),
+                        ref.project_permissions(),
+                        what="change this group's default role",
+                    )
                     group.default_role, group.default_custom_role = ref.role, ref.custom_role
                     _group_event(
                         group, actor, "default_role_changed", f"{old_ref.label} → {ref.label}"
@@ -328,6 +391,7 @@ def group_delete(*, workspace: Workspace, actor: Any, group: Group) -> None:
     require(actor, Permission.MANAGE_GROUPS, workspace)
     with transaction.atomic():
         group = Group.objects.select_for_update().get(pk=group.pk, workspace=workspace)
+        ensure_may_change_group_reach(actor, group, "delete this group")
         _group_event(group, actor, "deleted")
         audit_record(
             workspace=workspace,
@@ -357,6 +421,7 @@ def group_add_member(*, workspace: Workspace, actor: Any, group: Group, user_id:
     user = membership.user
     with transaction.atomic():
         group = Group.objects.select_for_update().get(pk=group.pk, workspace=workspace)
+        ensure_may_change_group_reach(actor, group, "add members to this group")
         if group.auth_group.user_set.filter(pk=user.pk).exists():
             raise Conflict(
                 "This member is already in the group.", details={"user": ["Already in the group."]}
@@ -384,6 +449,7 @@ def group_remove_member(*, workspace: Workspace, actor: Any, group: Group, user_
         user = group.auth_group.user_set.filter(pk=parse_id(user_id)).first()
         if user is None:
             raise ValidationFailed("This person is not in the group.", field="user")
+        ensure_may_change_group_reach(actor, group, "remove members from this group")
         group.auth_group.user_set.remove(user)
         _group_event(group, actor, "member_removed", user.email)
         audit_record(
@@ -480,7 +546,12 @@ def project_grant_set(
             group=group,
             defaults={"role": ref.role, "custom_role": ref.custom_role},
         )
-        before = None if created else role_ref_of(grant).label
+        old_ref = None if created else role_ref_of(grant)
+        if check:
+            ensure_may_assign_project_role(
+                actor, project, old_ref, ref, what="give this project role"
+            )
+        before = old_ref.label if old_ref else None
         grant.role, grant.custom_role = ref.role, ref.custom_role
         grant.save(update_fields=["role", "custom_role"])
         _apply_grant(grant)
@@ -514,6 +585,10 @@ def project_grant_remove(
             .select_related("project", "user", "group__auth_group", "custom_role")
             .get(pk=grant.pk, workspace=workspace)
         )
+        if check:
+            ensure_may_assign_project_role(
+                actor, grant.project, role_ref_of(grant), what="remove this project role"
+            )
         target = _grant_target(grant)
         for codename in project_grant_codenames(target, grant.project):
             remove_perm(f"projects.{codename}", target, grant.project)

@@ -377,6 +377,7 @@ class ApiKeysView(ConsoleView, View):
                 name=d["name"],
                 expires_at=d["expires_at"],
                 permissions=d["permissions"] if d["restrict"] else None,
+                rate_limit_per_minute=d["rate_limit_per_minute"],
             )
         except ApplicationError as exc:
             _show_error(form, exc)

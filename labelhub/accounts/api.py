@@ -14,7 +14,6 @@ from labelhub.accounts import services
 from labelhub.accounts.models import Invitation
 from labelhub.accounts.serializers import (
     InvitationAcceptSerializer,
-    InvitationCreatedSerializer,
     InvitationCreateSerializer,
     InvitationSerializer,
 )
@@ -38,17 +37,16 @@ class InvitationListView(WorkspaceScopedView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(InvitationSerializer(page, many=True).data)
 
-    @extend_schema(request=InvitationCreateSerializer, responses=InvitationCreatedSerializer)
+    @extend_schema(request=InvitationCreateSerializer, responses=InvitationSerializer)
     def post(self, request):
         data = InvitationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        invitation, token = services.invitation_create(
+        # The link goes to the invitee by e-mail only: whoever holds it may create the
+        # account and learns whether the address already has one (in any tenant).
+        invitation, _ = services.invitation_create(
             workspace=self.workspace, actor=self.actor, **data.validated_data
         )
-        body = InvitationCreatedSerializer(
-            invitation, context={"accept_url": services.invitation_accept_url(token)}
-        )
-        return Response(body.data, status=status.HTTP_201_CREATED)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 
 class InvitationDetailView(WorkspaceScopedView):

@@ -42,6 +42,18 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def axes_username(request, credentials) -> str | None:
+    """The identity django-axes counts failures against: the e-mail as sign-in looks it up.
+
+    Without this, ``BRUTE@x`` and ``brute@x`` were separate counters (and a lock on one
+    did not stop the other), although both sign in to the same account.
+    """
+    raw = (credentials or {}).get("username")
+    if raw is None and request is not None:
+        raw = getattr(request, "POST", {}).get("username")
+    return normalize_email(raw) if isinstance(raw, str) else None
+
+
 class User(OpaqueIdModel, AbstractBaseUser, PermissionsMixin):
     """A person who signs in with e-mail and password."""
 
@@ -161,6 +173,8 @@ class ApiKey(OpaqueIdModel):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    #: requests per minute this key may make; null means the installation's default
+    rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -38,16 +38,6 @@ class InvitationCreateSerializer(StrictSerializer):
     )
 
 
-class InvitationCreatedSerializer(InvitationSerializer):
-    accept_url = serializers.SerializerMethodField()
-
-    class Meta(InvitationSerializer.Meta):
-        fields = [*InvitationSerializer.Meta.fields, "accept_url"]
-
-    def get_accept_url(self, obj: Invitation) -> str:
-        return self.context["accept_url"]
-
-
 class InvitationAcceptSerializer(StrictSerializer):
     token = serializers.CharField(max_length=200)
     name = serializers.CharField(max_length=150, required=False, allow_blank=True)

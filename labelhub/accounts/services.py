@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from labelhub.access.authz import can
+from labelhub.access.escalation import definable_permissions, ensure_may_assign_workspace_role
 from labelhub.access.permissions import Permission, Scope
 from labelhub.access.selectors import resolve_role, role_ref_of
 from labelhub.accounts.models import (
@@ -81,6 +82,7 @@ def invitation_create(
         raise PermissionDenied()
     email = clean_email(email)
     ref = resolve_role(workspace=workspace, value=role, scope=Scope.WORKSPACE)
+    ensure_may_assign_workspace_role(actor, workspace, ref, what="invite with this role")
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         if Membership.objects.filter(workspace=workspace, user__email=email).exists():
@@ -150,6 +152,9 @@ def invitation_revoke(*, workspace: Workspace, actor: Any, invitation: Invitatio
         inv = Invitation.objects.select_for_update().get(pk=invitation.pk, workspace=workspace)
         if inv.effective_status != Invitation.Status.PENDING:
             raise Conflict(f"This invitation is already {inv.effective_status}.")
+        ensure_may_assign_workspace_role(
+            actor, workspace, role_ref_of(inv), what="revoke this invitation"
+        )
         inv.status = Invitation.Status.REVOKED
         inv.closed_at = timezone.now()
         inv.save(update_fields=["status", "closed_at"])
@@ -249,6 +254,20 @@ def _clean_expiry(expires_at: Any):
     return expires_at
 
 
+def _clean_rate_limit(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    ceiling = settings.API_RATE_LIMIT_MAX_PER_MINUTE
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if type(value) is not int or not 1 <= value <= ceiling:
+        raise ValidationFailed(
+            f"Give a whole number of requests per minute from 1 to {ceiling:,}, or leave it empty.",
+            field="rate_limit_per_minute",
+        )
+    return value
+
+
 def api_key_create(
     *,
     workspace: Workspace,
@@ -256,15 +275,14 @@ def api_key_create(
     name: Any,
     expires_at: Any = None,
     permissions: Any = None,
+    rate_limit_per_minute: Any = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for the actor in this workspace; returns it and the secret (shown once).
 
     ``permissions`` restricts the key to a subset of what the actor holds now; asking for
     more is refused. The key never outgrows its owner later either (checked per request).
     """
-    from labelhub.access.authz import permissions_for
     from labelhub.access.permissions import parse_permissions
-    from labelhub.access.selectors import granted_project_codenames
 
     if not isinstance(actor, User):
         raise PermissionDenied("API keys cannot create API keys; sign in to create one.")
@@ -276,6 +294,7 @@ def api_key_create(
     if len(name) > 100:
         raise ValidationFailed("At most 100 characters.", field="name")
     expires_at = _clean_expiry(expires_at)
+    rate = _clean_rate_limit(rate_limit_per_minute)
     codenames = None
     if permissions is not None:
         try:
@@ -287,9 +306,8 @@ def api_key_create(
                 "Choose at least one permission, or omit the list.", field="permissions"
             )
         # Project permissions held only through project grants count as held too.
-        held = {p.value for p in permissions_for(actor, workspace)}
-        held |= granted_project_codenames(user=actor, workspace=workspace)
-        extra = sorted(p.value for p in wanted if p.value not in held)
+        held = definable_permissions(actor, workspace)
+        extra = sorted(p.value for p in wanted if p not in held)
         if extra:
             raise ValidationFailed(
                 f"A key cannot hold permissions you do not have: {', '.join(extra)}.",
@@ -307,6 +325,7 @@ def api_key_create(
             secret_hash=hash_token(secret),
             permissions=codenames,
             expires_at=expires_at,
+            rate_limit_per_minute=rate,
         )
         audit_record(
             workspace=workspace,
@@ -319,6 +338,7 @@ def api_key_create(
                 "prefix": prefix,
                 "permissions": codenames,
                 "expires_at": expires_at.isoformat() if expires_at else None,
+                "rate_limit_per_minute": rate,
             },
         )
     return key, f"{prefix}_{secret}"
@@ -346,6 +366,29 @@ def api_key_revoke(*, workspace: Workspace, actor: Any, key: ApiKey) -> ApiKey:
             after={"status": "revoked"},
         )
     return key
+
+
+def api_keys_revoke_for_departure(*, workspace: Workspace, user: Any, actor: Any) -> int:
+    """Revoke every active key a departing member holds in the workspace; return how many."""
+    now = timezone.now()
+    keys = list(
+        ApiKey.objects.select_for_update().filter(
+            workspace=workspace, owner=user, revoked_at__isnull=True
+        )
+    )
+    for key in keys:
+        key.revoked_at = now
+        key.save(update_fields=["revoked_at"])
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            verb="api_key.revoked",
+            target=key,
+            target_type="api_key",
+            before={"status": "active", "owner": user.email},
+            after={"status": "revoked", "reason": "owner left the workspace"},
+        )
+    return len(keys)
 
 
 def api_key_authenticate(raw: str, *, ip_address: str | None = None) -> ApiKey | None:

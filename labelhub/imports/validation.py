@@ -25,6 +25,9 @@ from labelhub.projects.models import DataRow, FeatureSchema, MediaType, Project,
 from labelhub.projects.selectors.ontologies import FeatureLookup
 
 MAX_ANNOTATIONS_PER_ROW = 5000
+#: the longest free-text answer (a paragraph or a rewritten response, not a document)
+MAX_TEXT_ANSWER_CHARS = 65_535
+MAX_METRIC_NAME_CHARS = 100
 PRELABELS, GROUND_TRUTH = "prelabels", "ground_truth"
 
 #: line key -> (annotation kind, ontology tool type)
@@ -178,7 +181,7 @@ class ImportContext:
         relationships = False
         for raw in lines:
             try:
-                line = loads(raw) if type(raw) is str else parse(raw)
+                line = loads(raw) if type(raw) is str and "\\u0000" not in raw else parse(raw)
             except orjson.JSONDecodeError:
                 line = parse(raw)  # the error, worded
             parsed.append(line)
@@ -320,7 +323,7 @@ def parse_line(line: Any) -> Any:
     """A line's JSON value (text or bytes parsed; a ``LineInvalid`` when not JSON)."""
     if isinstance(line, (str, bytes, bytearray)):
         try:
-            return orjson.loads(line)
+            value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             return LineInvalid(
                 error(
@@ -329,7 +332,31 @@ def parse_line(line: Any) -> Any:
                     "write one JSON object per line.",
                 )
             )
-    return line
+        # JSON can only carry NUL escaped, so the raw text tells cheaply when to look.
+        nul = b"\\u0000" if not isinstance(line, str) else "\\u0000"
+        return _refuse_nul(value) if nul in line else value
+    return line  # already parsed (and checked) by ImportContext.prepare
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul(value: Any) -> Any:
+    """The value, or a ``LineInvalid`` when a string in it holds a NUL character.
+
+    PostgreSQL's text and jsonb columns cannot store NUL, so such a line would fail the
+    whole chunk's write instead of just itself.
+    """
+    if _holds_nul(value):
+        return LineInvalid(error("InvalidText", "Text may not contain NUL characters (\\u0000)."))
+    return value
 
 
 def _is_str(value: Any) -> bool:
@@ -940,6 +967,14 @@ def _classification_value(
                     f'"{feature.name}" is a free-text classification; answer it with a string.',
                 )
             )
+        if len(answer) > MAX_TEXT_ANSWER_CHARS:
+            raise LineInvalid(
+                error(
+                    "InvalidText",
+                    f'The answer to "{feature.name}" has {len(answer):,} characters; '
+                    f"at most {MAX_TEXT_ANSWER_CHARS:,} are allowed.",
+                )
+            )
         value["answer"] = answer
     elif (
         ftype == "radio"
@@ -1088,13 +1123,18 @@ def _confidence(obj: dict, errors: list) -> float:
 def _custom_metrics(obj: dict, errors: list) -> list:
     metrics = obj.get("customMetrics", [])
     ok = isinstance(metrics, list) and all(
-        isinstance(m, dict) and _is_str(m.get("name")) and _finite(m.get("value")) for m in metrics
+        isinstance(m, dict)
+        and _is_str(m.get("name"))
+        and len(m["name"]) <= MAX_METRIC_NAME_CHARS
+        and _finite(m.get("value"))
+        for m in metrics
     )
     if not ok:
         errors.append(
             error(
                 "InvalidCustomMetrics",
-                '"customMetrics" must be a list of {"name": string, "value": number}.',
+                '"customMetrics" must be a list of {"name": string, "value": number}, '
+                f"each name at most {MAX_METRIC_NAME_CHARS} characters.",
             )
         )
         return []

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from labelhub.access.authz import can
+from labelhub.access.escalation import ensure_may_assign_workspace_role, ensure_not_self
 from labelhub.access.permissions import Permission
 from labelhub.access.selectors import RoleRef, role_ref_of
 from labelhub.core.audit import audit_record
@@ -96,7 +97,11 @@ def membership_change_role(
         before = role_ref_of(m)
         if before == ref:
             return m
+        ensure_may_assign_workspace_role(
+            actor, workspace, before, ref, what="change this member's role"
+        )
         _ensure_another_admin(workspace, m)
+        ensure_not_self(actor, m)
         m.role, m.custom_role = ref.role, ref.custom_role
         m.save(update_fields=["role", "custom_role"])
         audit_record(
@@ -154,8 +159,11 @@ def membership_remove(*, workspace: Workspace, actor: Any, membership: Membershi
     with transaction.atomic():
         m = (
             Membership.objects.select_for_update(of=("self",))
-            .select_related("user")
+            .select_related("user", "custom_role")
             .get(pk=membership.pk, workspace=workspace)
+        )
+        ensure_may_assign_workspace_role(
+            actor, workspace, role_ref_of(m), what="remove this member"
         )
         _ensure_another_admin(workspace, m)
         audit_record(
@@ -168,6 +176,10 @@ def membership_remove(*, workspace: Workspace, actor: Any, membership: Membershi
         )
         user_id = m.user_id
         _leave_groups_and_projects(workspace, m.user, actor)
+        # Keys die with the membership: rejoining later must not bring them back to life.
+        from labelhub.accounts.services import api_keys_revoke_for_departure
+
+        api_keys_revoke_for_departure(workspace=workspace, user=m.user, actor=actor)
         m.delete()
         send_event_on_commit(events.membership_removed(workspace=workspace), [user_group(user_id)])
 

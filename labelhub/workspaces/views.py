@@ -107,12 +107,13 @@ class MembersView(ConsoleView, View):
         action = request.POST.get("action")
         if action == "invite":
             form = InviteForm(request.POST, roles=self._roles())
-            token = _invite_from_form(form, workspace=self.workspace, actor=request.user)
-            if token is None:
+            if not _invite_from_form(form, workspace=self.workspace, actor=request.user):
                 return self.get(request, invite_form=form)
-            link = account_services.invitation_accept_url(token)
+            # The link goes by e-mail only, never to the inviter (see InvitationListView).
             messages.success(
-                request, f"Invitation sent to {form.cleaned_data['email']}. Link: {link}"
+                request,
+                f"Invitation sent to {form.cleaned_data['email']}; "
+                "the link to join goes to them by e-mail.",
             )
             return redirect("console:members")
         try:
@@ -139,12 +140,12 @@ class MembersView(ConsoleView, View):
         return redirect("console:members")
 
 
-def _invite_from_form(form, *, workspace, actor) -> str | None:
+def _invite_from_form(form, *, workspace, actor) -> bool:
     """Send the invitation a valid form describes; on failure put the errors on the form."""
     if not form.is_valid():
-        return None
+        return False
     try:
-        _, token = account_services.invitation_create(
+        account_services.invitation_create(
             workspace=workspace,
             actor=actor,
             email=form.cleaned_data["email"],
@@ -152,8 +153,8 @@ def _invite_from_form(form, *, workspace, actor) -> str | None:
         )
     except ApplicationError as exc:
         apply_error_to_form(form, exc)
-        return None
-    return token
+        return False
+    return True
 
 
 class InvitationsView(ConsoleView, View):
@@ -287,7 +288,7 @@ class TenantWorkspacesView(ConsoleView, View):
                 if form.is_valid()
                 else None
             )
-            if ws is None or _invite_from_form(form, workspace=ws, actor=request.user) is None:
+            if ws is None or not _invite_from_form(form, workspace=ws, actor=request.user):
                 return self.get(request, invite_form=form)
             messages.success(
                 request, f"Invitation to {ws.name} sent to {form.cleaned_data['email']}."

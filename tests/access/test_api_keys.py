@@ -13,7 +13,11 @@ from labelhub.accounts.services import api_key_create, api_key_revoke
 from labelhub.core.errors import PermissionDenied, ValidationFailed
 from labelhub.core.models import AuditLogEntry
 from labelhub.workspaces.models import Membership, Role
-from labelhub.workspaces.services import membership_change_role, membership_remove
+from labelhub.workspaces.services import (
+    membership_add,
+    membership_change_role,
+    membership_remove,
+)
 from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
@@ -118,9 +122,19 @@ def test_key_shrinks_with_its_owner_and_dies_when_owner_leaves(workspace, admin,
     r = client.get("/api/v1/members/")
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "authentication_failed"
+    # Leaving revoked the key for good (recorded), so it is refused as revoked.
+    revoked = AuditLogEntry.objects.filter(verb="api_key.revoked").last()
+    assert (revoked.actor_id, revoked.after) == (
+        admin.pk,
+        {"status": "revoked", "reason": "owner left the workspace"},
+    )
     assert AuditLogEntry.objects.filter(verb="api_key.refused").last().after == {
-        "reason": "owner left the workspace"
+        "reason": "revoked"
     }
+    # Rejoining does not bring the key back to life.
+    membership_add(workspace=workspace, user=second_admin, role=Role.ADMIN, actor=admin)
+    assert client.get("/api/v1/members/").status_code == 401
+    assert ApiKey.objects.get(owner=second_admin).status == "revoked"
 
 
 @pytest.mark.parametrize("how", ["revoked", "expired"])
@@ -208,3 +222,58 @@ def test_create_api_key_command(workspace, admin, capsys):
 
     with pytest.raises(CommandError, match="is not a member of a workspace 'Beta'"):
         call_command("create_api_key", "--email", "admin@alpha.test", "--workspace", "Beta")
+
+
+class TestRateLimits:
+    """Per key (a key's own rate replaces the default), apart from the owner's session."""
+
+    @pytest.fixture(autouse=True)
+    def _fresh_counters(self, monkeypatch):
+        from django.core.cache import cache
+
+        from labelhub.core.throttling import ApiRateThrottle
+
+        cache.clear()
+        monkeypatch.setattr(ApiRateThrottle, "THROTTLE_RATES", {"api": "3/minute"})
+        yield
+        cache.clear()
+
+    def test_default_rate_suits_automation(self, settings):
+        from rest_framework.settings import api_settings
+
+        assert api_settings.DEFAULT_THROTTLE_RATES == {"api": "6000/minute"}
+        assert settings.API_RATE_LIMIT_MAX_PER_MINUTE == 20_000
+
+    def test_each_key_counts_apart_and_may_carry_its_own_rate(self, workspace, admin, admin_client):
+        _, plain = api_key_create(workspace=workspace, actor=admin, name="plain")
+        _, fast = api_key_create(
+            workspace=workspace, actor=admin, name="fast", rate_limit_per_minute=5
+        )
+        plain_codes = [bearer(plain).get("/api/v1/members/").status_code for _ in range(4)]
+        fast_codes = [bearer(fast).get("/api/v1/members/").status_code for _ in range(6)]
+        assert plain_codes == [200, 200, 200, 429]
+        assert fast_codes == [200, 200, 200, 200, 200, 429]
+        refused = bearer(plain).get("/api/v1/members/")
+        assert refused.json()["error"]["code"] == "throttled"
+        assert 1 <= int(refused["Retry-After"]) <= 60
+        # The owner's own session has its own counter.
+        assert admin_client.get("/api/v1/members/").status_code == 200
+
+    @pytest.mark.parametrize("value", [0, -1, 20_001, "many", 1.5, True])
+    def test_rate_must_be_a_sane_whole_number(self, admin_client, value):
+        r = admin_client.post(
+            "/api/v1/api-keys/", {"name": "k", "rate_limit_per_minute": value}, format="json"
+        )
+        assert r.status_code == 400
+        assert list(r.json()["error"]["details"]) == ["rate_limit_per_minute"]
+        assert ApiKey.objects.count() == 0
+
+    def test_rate_is_stored_listed_and_audited(self, admin_client):
+        r = admin_client.post(
+            "/api/v1/api-keys/", {"name": "k", "rate_limit_per_minute": 1500}, format="json"
+        )
+        assert (r.status_code, r.json()["rate_limit_per_minute"]) == (201, 1500)
+        listed = admin_client.get("/api/v1/api-keys/").json()["results"]
+        assert [k["rate_limit_per_minute"] for k in listed] == [1500]
+        entry = AuditLogEntry.objects.get(verb="api_key.created")
+        assert entry.after["rate_limit_per_minute"] == 1500

@@ -1,5 +1,6 @@
 """API: invitations (create/list/revoke/accept) and the audit log."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,10 @@ from labelhub.workspaces.models import Membership, Role
 from tests.factories import PASSWORD, make_member, make_user
 
 pytestmark = pytest.mark.django_db
+
+
+def _token_from(message) -> str:
+    return re.search(r"/invitations/([A-Za-z0-9_-]{43})/", message.body).group(1)
 
 
 def _create(client, email="new@alpha.test", role="reviewer"):
@@ -30,12 +35,24 @@ def test_create_list_revoke(admin_client, django_capture_on_commit_callbacks):
         "pending",
         "admin@alpha.test",
     )
-    token = body["accept_url"].rsplit("/", 2)[-2]
-    assert body["accept_url"] == f"http://127.0.0.1:8000/invitations/{token}/"
-    assert len(mail.outbox) == 1 and body["accept_url"] in mail.outbox[0].body
+    # The link reaches the invitee by e-mail and nobody else: the inviter never sees it.
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["new@alpha.test"]
+    token = _token_from(mail.outbox[0])
+    assert f"http://127.0.0.1:8000/invitations/{token}/" in mail.outbox[0].body
+    assert token not in r.content.decode()
+    assert sorted(body) == [
+        "created_at",
+        "email",
+        "expires_at",
+        "id",
+        "invited_by",
+        "role",
+        "role_label",
+        "status",
+    ]
     listed = admin_client.get("/api/v1/invitations/").json()["results"]
     assert [(i["email"], i["status"]) for i in listed] == [("new@alpha.test", "pending")]
-    assert "accept_url" not in listed[0]
+    assert token not in str(listed)
     r = admin_client.delete(f"/api/v1/invitations/{body['id']}/")
     assert r.status_code == 200 and r.json()["status"] == "revoked"
     assert admin_client.delete(f"/api/v1/invitations/{body['id']}/").status_code == 409
@@ -94,12 +111,14 @@ def test_accept_anonymous_creates_account_and_signs_in():
     assert User.objects.filter(email="fresh@x.test").count() == 1
 
 
-def test_accept_with_bad_token_or_weak_password(admin_client):
+def test_accept_with_bad_token_or_weak_password(admin_client, django_capture_on_commit_callbacks):
     r = APIClient().post(
         "/api/v1/invitations/accept/", {"token": "nope", "password": PASSWORD}, format="json"
     )
     assert r.status_code == 404
-    token = _create(admin_client).json()["accept_url"].rsplit("/", 2)[-2]
+    with django_capture_on_commit_callbacks(execute=True):
+        _create(admin_client)
+    token = _token_from(mail.outbox[-1])
     weak = APIClient().post(
         "/api/v1/invitations/accept/", {"token": token, "password": "abc"}, format="json"
     )

@@ -53,6 +53,32 @@ def test_repeated_failures_lock_out(admin, settings):
     assert "Too many failed sign-ins" in r.content.decode()
 
 
+def test_lockout_holds_for_every_letter_case_of_the_address(admin):
+    # Given the account is locked after failures with the lower-case address,
+    client = Client()
+    for _ in range(5):
+        _sign_in(client, "admin@alpha.test", "wrong")
+    # the right password under another spelling of the same address is refused too.
+    for variant in ("ADMIN@alpha.test", "Admin@Alpha.Test", "  admin@ALPHA.test "):
+        r = _sign_in(client, variant, PASSWORD)
+        assert r.status_code == 429, variant
+        assert "_auth_user_id" not in client.session
+
+
+def test_failures_spread_over_case_variants_lock_the_account(admin):
+    client = Client()
+    variants = ["admin@alpha.test", "ADMIN@alpha.test", "Admin@alpha.test", "aDmin@alpha.test"]
+    for variant in variants:  # four failures: not locked yet
+        assert _sign_in(client, variant, "wrong").status_code == 200
+    assert _sign_in(client, "admin@ALPHA.TEST", "wrong").status_code == 429  # the fifth locks
+    from axes.models import AccessAttempt
+
+    assert list(AccessAttempt.objects.values_list("username", "failures_since_start")) == [
+        ("admin@alpha.test", 5)
+    ]
+    assert _sign_in(client, "admin@alpha.test", PASSWORD).status_code == 429
+
+
 def test_sign_in_post_without_csrf_is_403(admin):
     client = Client(enforce_csrf_checks=True)
     r = client.post("/accounts/sign-in/", {"username": "admin@alpha.test", "password": PASSWORD})

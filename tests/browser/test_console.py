@@ -85,10 +85,7 @@ def test_admin_switches_workspace_and_invites_a_reviewer(new_page, screenshot):
     expect(messages(page)).to_have_count(1)
     expect(messages(page)).to_have_class("message message-success")
     expect(messages(page)).to_have_text(
-        re.compile(
-            rf"^Invitation sent to {re.escape(email)}\. "
-            r"Link: https?://[^/\s]+/invitations/[A-Za-z0-9_-]{43}/$"
-        )
+        f"Invitation sent to {email}; the link to join goes to them by e-mail."
     )
     expect(invite_form(page).get_by_label("E-mail")).to_have_value("")
     screenshot(page, "05-invitation-sent")

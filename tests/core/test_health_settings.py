@@ -71,6 +71,23 @@ def test_production_refuses_to_start_without_secret_key():
     assert "SECRET_KEY must be set when DJANGO_ENV=production" in r.stderr
 
 
+def test_without_secret_key_development_uses_a_private_random_key(tmp_path):
+    # DEBUG=0 without DJANGO_ENV=production used to run on a key published in the source.
+    key_file = tmp_path / "var" / "secret_key"
+    env = {"DEBUG": "0", "SECRET_KEY": "", "SECRET_KEY_FILE": str(key_file)}
+    code = "from django.conf import settings as s; print(s.SECRET_KEY)"
+    first = _run(env, "shell", "--no-imports", "-c", code)
+    second = _run(env, "shell", "--no-imports", "-c", code)
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip()
+    assert key == second.stdout.strip() == key_file.read_text()
+    assert len(key) >= 60 and "insecure" not in key
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert list(key_file.parent.iterdir()) == [key_file]  # no temporary file left behind
+    other = _run({**env, "SECRET_KEY_FILE": str(tmp_path / "other")}, "shell", "-c", code)
+    assert other.stdout.strip() != key  # each installation has its own
+
+
 def test_production_settings_values():
     code = (
         "from django.conf import settings as s;"

@@ -469,3 +469,61 @@ def test_document_boxes_need_a_page(workspace, admin):
     assert errors_of({**box, "uuid": "p0", "page": 0}, ctx) == [
         ("InvalidGeometry", '"page" must be a whole number, 1 or more.')
     ]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        json.dumps(line(uuid="u\u0000x")),
+        json.dumps(line(dataRow={"globalKey": "row-1\u0000"})),
+        json.dumps({**BOX, "classifications": [{"name": "Notes", "answer": "a\u0000b"}]}),
+        json.dumps(
+            {"uuid": "t1", "dataRow": {"globalKey": "row-1"}, "name": "Notes", "answer": "\u0000"}
+        ),
+    ],
+)
+def test_nul_characters_are_refused_anywhere(ctx, raw):
+    # PostgreSQL cannot store NUL in text or jsonb: the line fails alone, with a name.
+    assert "\\u0000" in raw
+    (parsed,) = ctx.prepare([raw])
+    assert errors_of(parsed, ctx) == [
+        ("InvalidText", "Text may not contain NUL characters (\\u0000).")
+    ]
+
+
+def test_a_backslash_before_u0000_is_not_a_nul(ctx):
+    raw = json.dumps(
+        {"uuid": "t2", "dataRow": {"globalKey": "row-1"}, "name": "Notes", "answer": "\\u0000"}
+    )
+    (parsed,) = ctx.prepare([raw])
+    normalized, errors = validate_line(parsed, context=ctx)
+    assert (errors, normalized["value"]) == ([], {"answer": "\\u0000"})
+
+
+def test_free_text_answers_and_metric_names_are_bounded(ctx):
+    from labelhub.imports.validation import MAX_METRIC_NAME_CHARS, MAX_TEXT_ANSWER_CHARS
+
+    text = {"uuid": "t3", "dataRow": {"globalKey": "row-1"}, "name": "Notes"}
+    ok, errors = validate_line(
+        json.dumps({**text, "answer": "x" * MAX_TEXT_ANSWER_CHARS}), context=ctx
+    )
+    assert errors == [] and len(ok["value"]["answer"]) == 65_535
+    long_answer = json.dumps({**text, "uuid": "t4", "answer": "x" * 2_000_000})
+    assert errors_of(long_answer, ctx) == [
+        (
+            "InvalidText",
+            'The answer to "Notes" has 2,000,000 characters; at most 65,535 are allowed.',
+        )
+    ]
+    metric = [{"name": "m" * (MAX_METRIC_NAME_CHARS + 1), "value": 1}]
+    assert errors_of(json.dumps(line(uuid="t5", customMetrics=metric)), ctx) == [
+        (
+            "InvalidCustomMetrics",
+            '"customMetrics" must be a list of {"name": string, "value": number}, '
+            "each name at most 100 characters.",
+        )
+    ]
+    ok, errors = validate_line(
+        json.dumps(line(uuid="t6", customMetrics=[{"name": "m" * 100, "value": 1}])), context=ctx
+    )
+    assert errors == []

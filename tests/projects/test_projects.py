@@ -184,6 +184,39 @@ class TestSettingsInstructions:
         with pytest.raises(ValidationFailed):
             services.instructions_update(project=project, actor=admin, kind="video", url="ftp://x")
 
+    def test_replaced_instruction_files_are_deleted_unless_shared(
+        self, admin, project, settings, django_capture_on_commit_callbacks
+    ):
+        from pathlib import Path
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        def upload(name):
+            with django_capture_on_commit_callbacks(execute=True):
+                services.instructions_update(
+                    project=project,
+                    actor=admin,
+                    kind="file",
+                    file=SimpleUploadedFile(name, b"<h1>Guide</h1>", "text/html"),
+                )
+            project.refresh_from_db()
+            return Path(settings.MEDIA_ROOT) / project.instructions_file.name
+
+        first = upload("guide-1.html")
+        second = upload("guide-2.html")
+        assert (first.exists(), second.exists()) == (False, True)
+        # A duplicate shares the file: replacing the original keeps it for the copy.
+        copy = services.project_duplicate(project=project, actor=admin)
+        third = upload("guide-3.html")
+        assert (second.exists(), third.exists()) == (True, True)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.instructions_update(project=project, actor=admin, kind="")
+        assert third.exists() is False
+        with django_capture_on_commit_callbacks(execute=True):
+            services.project_delete(project=copy, actor=admin, confirm=copy.name)
+        assert second.exists() is False
+        assert sorted(p.name for p in second.parent.iterdir()) == []
+
 
 class TestDuplicateDelete:
     def test_duplicate_copies_setup_only(self, workspace, admin, project, ontology, labeler):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -263,6 +264,7 @@ def instructions_update(
                 raise ValidationFailed("At most 20 MB.", field="file")
     with transaction.atomic():
         project = Project.objects.select_for_update(of=("self",)).get(pk=project.pk)
+        old_file = project.instructions_file.name or ""
         before = (project.instructions_kind, project.instructions_text, project.instructions_url)
         project.instructions_kind = kind
         project.instructions_text = text if kind == kinds.MARKDOWN else ""
@@ -276,6 +278,8 @@ def instructions_update(
         if changed:
             project.instructions_version += 1
         project.save()
+        if old_file and old_file != (project.instructions_file.name or ""):
+            transaction.on_commit(lambda: instructions_file_discard(old_file))
         if changed:
             audit_record(
                 workspace=project.workspace,
@@ -285,6 +289,18 @@ def instructions_update(
                 after={"kind": kind, "version": project.instructions_version},
             )
     return project
+
+
+def instructions_file_discard(name: str) -> bool:
+    """Delete a stored instructions file once no project refers to it; True if deleted.
+
+    Duplicated projects share their source's file, so a replaced or deleted project's
+    file stays while another project still shows it.
+    """
+    if not name or Project.objects.filter(instructions_file=name).exists():
+        return False
+    default_storage.delete(name)
+    return True
 
 
 def instructions_acknowledge(*, project: Project, actor: Any) -> InstructionsAcknowledgement:
@@ -410,7 +426,10 @@ def project_purge(*, workspace_id: Any, project_id: Any) -> bool:
             if not ids:
                 break
             Task.objects.filter(pk__in=ids).delete()
+    old_file = project.instructions_file.name or ""
     project.delete()
+    if old_file:
+        transaction.on_commit(lambda: instructions_file_discard(old_file))
     return True
 
 
