@@ -270,12 +270,13 @@ def new_page(browser, live_url, request, csp_violations) -> Iterator[Callable]:
 
 @pytest.fixture
 def screenshot(request) -> Callable:
-    """``screenshot(page, "01-overview-vision")`` saves ``<ARTIFACTS_DIR>/<test>--<name>.png``."""
+    """``screenshot(page, "01-overview-vision")`` saves ``<ARTIFACTS_DIR>/<test>--<name>.png``
+    (the whole page, or with ``full_page=False`` what the viewport shows)."""
     prefix = _slug(request.node.name.removeprefix("test_"))
 
-    def save(page, name: str) -> Path:
+    def save(page, name: str, *, full_page: bool = True) -> Path:
         path = artifacts_dir() / f"{prefix}--{name}.png"
-        page.screenshot(path=path, full_page=True)
+        page.screenshot(path=path, full_page=full_page)
         return path
 
     return save
