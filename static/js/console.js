@@ -150,7 +150,7 @@
     });
   }
 
-  // Deferred: the document is parsed, so colours show before anything waits for load.
+  // This script is deferred, so the document is already parsed: apply at once.
   applyDataStyles(document);
 
   document.addEventListener("DOMContentLoaded", function () {
