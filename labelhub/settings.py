@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "guardian",
     "channels",
+    "csp",
     "labelhub.core",
     "labelhub.accounts",
     "labelhub.workspaces",
@@ -96,6 +98,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files (SVGs among them) carry the policy too.
+    "csp.middleware.CSPMiddleware",
     "labelhub.core.context.RequestContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -261,6 +265,30 @@ if PRODUCTION:
     if env.bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp; ADR 0006) -------------------------------------------
+# Scripts only from our origin or with this response's nonce; no inline style attributes
+# either (values only the server knows travel as data attributes, set through the CSSOM).
+# Data rows point at images anywhere, typically signed https URLs of a bucket, so images
+# and media also load from CSP_ASSET_SOURCES (default any https: host; add e.g.
+# http://minio.internal:9000 for a plain-http store, or narrow it to your bucket's host).
+CSP_ASSET_SOURCES = env.list("CSP_ASSET_SOURCES", default=["https:"])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:", *CSP_ASSET_SOURCES],
+        "media-src": [SELF, "blob:", *CSP_ASSET_SOURCES],
+        # CSP Level 3: 'self' also matches ws: and wss: on this host (the live socket).
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        # Nothing frames the console (instructions files open as pages of their own).
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- E-mail -------------------------------------------------------------------------------
 _email = env.email_url("EMAIL_URL", default="consolemail://")

@@ -137,6 +137,22 @@
     });
   }
 
+  // The Content-Security-Policy allows no style="" attribute, so values only the server
+  // knows arrive as data attributes and are set through the CSSOM, which the policy does
+  // not restrict: data-colour → --colour (chips, swatches, text entities), data-depth →
+  // --depth (indent of ontology tree rows).
+  function applyDataStyles(root) {
+    root.querySelectorAll("[data-colour]").forEach(function (el) {
+      el.style.setProperty("--colour", el.getAttribute("data-colour"));
+    });
+    root.querySelectorAll("[data-depth]").forEach(function (el) {
+      el.style.setProperty("--depth", el.getAttribute("data-depth"));
+    });
+  }
+
+  // This script is deferred, so the document is already parsed: apply at once.
+  applyDataStyles(document);
+
   document.addEventListener("DOMContentLoaded", function () {
     enhanceForms();
     enhancePermissionPickers();

@@ -52,6 +52,10 @@
     var jobsUrl = root.getAttribute("data-jobs-url");
     var initialState = root.getAttribute("data-initial-state");
     var reloading = false;
+    // A refetch answered after a newer live event must not roll that job back: count
+    // events, and drop a job's API snapshot if an event about it came after the request.
+    var clock = 0;
+    var eventAt = {};
 
     function handle(job) {
       if (!job || job.project !== project) return;
@@ -66,7 +70,10 @@
 
     document.addEventListener("labelhub:event", function (e) {
       var ev = e.detail;
-      if (ev && ev.type === "import_job.progress") handle(ev);
+      if (ev && ev.type === "import_job.progress") {
+        eventAt[ev.job] = ++clock;
+        handle(ev);
+      }
     });
 
     // Events are at-most-once: after every (re)connect read the state from the API.
@@ -81,11 +88,14 @@
     function refetch() {
       var url = jobUrl || jobsUrl;
       if (!url || !window.fetch) return;
+      var sent = clock;
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data) return;
-          (data.results || [data]).forEach(function (job) { handle(fromApi(job)); });
+          (data.results || [data]).forEach(function (job) {
+            if ((eventAt[String(job.id)] || 0) <= sent) handle(fromApi(job));
+          });
         })
         .catch(function () {});
     }

@@ -12,6 +12,10 @@ downloads a browser here. Without Chromium the tests marked ``browser`` are skip
 
 Screenshots go to ``ARTIFACTS_DIR`` (default ``<tmp>/labelhub-artifacts``); a failing
 test also leaves one screenshot per open page there, named ``FAILED-...``.
+
+The pages run under the app's real Content-Security-Policy, and any violation a page
+reports fails the test that opened it (``support.CspViolations``); a test that provokes
+one on purpose takes it with the ``csp_violations`` fixture.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.browser.support import run_in_thread
+from tests.browser.support import CspViolations, run_in_thread
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -68,6 +72,25 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(skip)
+
+
+CSP_KEY = pytest.StashKey[CspViolations]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Fail a browser test whose pages reported Content-Security-Policy violations."""
+    watch = item.stash.get(CSP_KEY, None)
+    try:
+        result = yield
+    except BaseException as exc:
+        # The test failed anyway; a violation may be why (a blocked script did nothing).
+        if watch is not None and (seen := watch.take()):
+            exc.add_note("Content-Security-Policy violations:\n  " + "\n  ".join(seen))
+        raise
+    if watch is not None:
+        watch.assert_none()
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
@@ -197,11 +220,20 @@ def browser() -> Iterator:
 
 
 @pytest.fixture
-def new_page(browser, live_url, request) -> Iterator[Callable]:
+def csp_violations(request) -> CspViolations:
+    """The Content-Security-Policy violations of this test's pages (checked after the test)."""
+    watch = CspViolations()
+    request.node.stash[CSP_KEY] = watch
+    return watch
+
+
+@pytest.fixture
+def new_page(browser, live_url, request, csp_violations) -> Iterator[Callable]:
     """Factory of pages, each in its own browser context (own cookies: one user each).
 
     ``new_page("admin")`` returns a page whose relative ``goto`` paths resolve against the
-    live server. When the test fails, every page is screenshotted as ``FAILED-...png``.
+    live server. Every context is watched for Content-Security-Policy violations. When the
+    test fails, every page is screenshotted as ``FAILED-...png``.
     """
     from playwright.sync_api import expect
 
@@ -214,6 +246,7 @@ def new_page(browser, live_url, request) -> Iterator[Callable]:
             base_url=live_url, viewport={"width": 1280, "height": 800}, locale="en-US"
         )
         context.set_default_timeout(TIMEOUT_MS)
+        csp_violations.watch(context)
         contexts.append(context)
         page = context.new_page()
         pages[label] = page
@@ -237,12 +270,13 @@ def new_page(browser, live_url, request) -> Iterator[Callable]:
 
 @pytest.fixture
 def screenshot(request) -> Callable:
-    """``screenshot(page, "01-overview-vision")`` saves ``<ARTIFACTS_DIR>/<test>--<name>.png``."""
+    """``screenshot(page, "01-overview-vision")`` saves ``<ARTIFACTS_DIR>/<test>--<name>.png``
+    (the whole page, or with ``full_page=False`` what the viewport shows)."""
     prefix = _slug(request.node.name.removeprefix("test_"))
 
-    def save(page, name: str) -> Path:
+    def save(page, name: str, *, full_page: bool = True) -> Path:
         path = artifacts_dir() / f"{prefix}--{name}.png"
-        page.screenshot(path=path, full_page=True)
+        page.screenshot(path=path, full_page=full_page)
         return path
 
     return save

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import pytest
 from django.db import connections
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, WebError, expect
 
 T = TypeVar("T")
 
@@ -53,3 +55,74 @@ def run_in_thread(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(call).result()
+
+
+# --- Content-Security-Policy violations ---------------------------------------------------------
+
+# Chromium words them "Executing inline script violates the following Content Security
+# Policy directive ..." (older versions: "Refused to execute ... because it violates ..."),
+# and a refused eval throws an EvalError in the same words.
+CSP_MESSAGE = re.compile(r"Content Security Policy", re.IGNORECASE)
+CSP_BINDING = "__labelhubCspViolation"
+# The page's own report, independent of the console's wording: every document of a watched
+# context hands each securitypolicyviolation event to the test process.
+CSP_LISTENER = (
+    'document.addEventListener("securitypolicyviolation", function (e) {'
+    f"  window.{CSP_BINDING}("
+    '    e.effectiveDirective + " blocked " + (e.blockedURI || "(inline)") +'
+    '    " at " + (e.sourceFile || e.documentURI) + ":" + e.lineNumber);'
+    "}, true);"
+)
+
+
+class CspViolations:
+    """Content-Security-Policy violations reported in the browser contexts it watches.
+
+    Three channels, so a change in one (Chromium's console wording, say) cannot hide a
+    violation: console messages, uncaught page errors (a refused ``eval`` throws), and a
+    ``securitypolicyviolation`` listener installed in every document before its scripts.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._contexts: list[BrowserContext] = []
+
+    def watch(self, context: BrowserContext) -> None:
+        """Record every violation any page of ``context`` reports from now on."""
+        self._contexts.append(context)
+        context.on("console", self._on_console)
+        context.on("weberror", self._on_weberror)
+        context.expose_binding(CSP_BINDING, self._on_event)
+        context.add_init_script(CSP_LISTENER)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if CSP_MESSAGE.search(message.text):
+            self.seen.append(
+                f"console on {message.page.url if message.page else '?'}: {message.text}"
+            )
+
+    def _on_weberror(self, error: WebError) -> None:
+        text = f"{error.error.name}: {error.error.message}"
+        if CSP_MESSAGE.search(text):
+            self.seen.append(f"page error on {error.page.url if error.page else '?'}: {text}")
+
+    def _on_event(self, source: dict[str, Any], text: str) -> None:
+        self.seen.append(f"securitypolicyviolation on {source['frame'].url}: {text}")
+
+    def take(self) -> list[str]:
+        """Return the violations reported so far and forget them."""
+        # A round trip to the driver delivers the events it already holds.
+        for context in self._contexts:
+            try:
+                context.cookies()
+            except Exception:  # a closed context has nothing left to deliver
+                pass
+        seen, self.seen = self.seen, []
+        return seen
+
+    def assert_none(self) -> None:
+        """Fail the test if any page reported a violation (and forget them)."""
+        if seen := self.take():
+            pytest.fail(
+                "Content-Security-Policy violations:\n  " + "\n  ".join(seen), pytrace=False
+            )

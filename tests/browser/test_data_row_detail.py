@@ -63,9 +63,10 @@ def _seed():
     admin = make_member(workspace, Role.ADMIN, email="rows-admin@browser.test", name="Rows Admin")
     project, rows = make_import_project(workspace, admin, TREE, keys=["street-1", "offline-1"])
     DataRow.objects.filter(pk=rows["street-1"].pk).update(row_data=IMAGE_URL)
-    # nothing listens there: the image fails to load
+    # nothing listens there: the image fails to load (https: the policy lets data rows load
+    # images from any https host, so this is a network failure, not a refusal)
     DataRow.objects.filter(pk=rows["offline-1"].pk).update(
-        row_data="http://127.0.0.1:9/missing.jpg"
+        row_data="https://127.0.0.1:9/missing.jpg"
     )
 
     def add(row, schema_id, kind, value, uuid, confidence=1.0, source="prelabel"):

@@ -308,15 +308,15 @@ def test_text_row_highlights_entities_escaped_and_split_on_overlap(workspace, ad
     assert "<script>alert(1)</script>" not in html
     assert (
         '<div class="asset-text" data-testid="asset-text">'
-        '<mark class="entity source-prelabel" style="--entity: #FF0000" '
+        '<mark class="entity source-prelabel" data-colour="#FF0000" '
         'title="Person · confidence 1.00" data-uuids="e1">Ada </mark>'
-        '<mark class="entity source-prelabel entity-overlap" style="--entity: #FF0000" '
+        '<mark class="entity source-prelabel entity-overlap" data-colour="#FF0000" '
         'title="Person · confidence 1.00; Place · confidence 0.75" data-uuids="e1 e2">'
         "&lt;script&gt;</mark>"
-        '<mark class="entity source-ground_truth" style="--entity: #0000FF" '
+        '<mark class="entity source-ground_truth" data-colour="#0000FF" '
         'title="Place · confidence 0.75" data-uuids="e2">alert(1)</mark>'
         "&lt;/script&gt; went to "
-        '<mark class="entity source-prelabel" style="--entity: #0000FF" '
+        '<mark class="entity source-prelabel" data-colour="#0000FF" '
         'title="Place · confidence 1.00" data-uuids="e3">Paris</mark></div>'
     ) in html
 
@@ -342,7 +342,7 @@ def test_other_media_get_a_table(workspace, admin):
         confidence=0.654,
     )
     html = client_for(admin).get(url(project, rows["d"])).content.decode()
-    assert ('<td>Document box</td><td><span class="swatch" style="--swatch: #') in html
+    assert ('<td>Document box</td><td><span class="swatch" data-colour="#') in html
     assert ('<td class="num">0.65</td><td>left 2, top 1, 4×3 points on page 2</td>') in html
 
 

@@ -262,7 +262,7 @@ def highlight_text(text: str, entities: list[Annotation], colours: dict[str, str
             classes.append("entity-below")
         pieces.append(
             format_html(
-                '<mark class="{}" style="--entity: {}" title="{}" data-uuids="{}">{}</mark>',
+                '<mark class="{}" data-colour="{}" title="{}" data-uuids="{}">{}</mark>',
                 " ".join(classes),
                 colours.get(first.feature.schema_id, DEFAULT_COLOUR),
                 "; ".join(_title(a) for a in covering),
