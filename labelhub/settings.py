@@ -266,7 +266,7 @@ if PRODUCTION:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     X_FRAME_OPTIONS = "DENY"
 
-# --- Content-Security-Policy (django-csp; ADR 0006) -------------------------------------------
+# --- Content-Security-Policy (django-csp; ADR 0007) -------------------------------------------
 # Scripts only from our origin or with this response's nonce; no inline style attributes
 # either (values only the server knows travel as data attributes, set through the CSSOM).
 # Data rows point at images anywhere, typically signed https URLs of a bucket, so images

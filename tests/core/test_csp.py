@@ -1,4 +1,4 @@
-"""Content-Security-Policy on every HTML page (django-csp; ADR 0006).
+"""Content-Security-Policy on every HTML page (django-csp; ADR 0007).
 
 Every page of the site, over the demo data, answers with the strict policy: scripts from
 our origin or with the response's nonce, never 'unsafe-inline' or 'unsafe-eval'; every
