@@ -47,5 +47,6 @@ urlpatterns = [
     path("api-keys/", access_api.ApiKeyListView.as_view(), name="api-keys"),
     path("api-keys/<str:id>/", access_api.ApiKeyDetailView.as_view(), name="api-key"),
     path("", include("labelhub.projects.api_urls")),
-    path("", include("labelhub.imports.api")),
+    path("", include("labelhub.labeling.api_urls")),
+    path("", include("labelhub.imports.api_urls")),
 ]

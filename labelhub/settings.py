@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "labelhub.imports",
     "labelhub.labeling",
     "labelhub.notifications",
+    "labelhub.demo",
 ]
 
 MIDDLEWARE = [

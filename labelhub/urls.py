@@ -5,6 +5,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from labelhub.core import health
 
+# The console: one namespace, each app's own URLconf mounted here.
+console = [
+    path("", include("labelhub.workspaces.urls")),
+    path("", include("labelhub.projects.urls")),
+    path("", include("labelhub.labeling.urls")),
+    path("", include("labelhub.imports.urls")),
+    path("", include("labelhub.notifications.urls")),
+]
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
@@ -12,7 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/", include(("labelhub.accounts.urls", "accounts"), namespace="accounts")),
-    path("", include(("labelhub.workspaces.urls", "console"), namespace="console")),
+    path("", include((console, "console"), namespace="console")),
 ]
 
 handler400 = "labelhub.core.views.bad_request"

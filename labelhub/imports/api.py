@@ -11,7 +11,7 @@ per line.
 from __future__ import annotations
 
 from django.http import StreamingHttpResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -179,18 +179,3 @@ class ImportJobReportView(WorkspaceScopedView):
         response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.ndjson"'
         return response
-
-
-urlpatterns = [
-    path("projects/<str:project_id>/imports/", ImportJobListView.as_view(), name="import-jobs"),
-    path(
-        "projects/<str:project_id>/imports/<str:id>/",
-        ImportJobDetailView.as_view(),
-        name="import-job",
-    ),
-    path(
-        "projects/<str:project_id>/imports/<str:id>/report.ndjson",
-        ImportJobReportView.as_view(),
-        name="import-job-report",
-    ),
-]

@@ -1,4 +1,4 @@
-"""Console URLs of the imports app (included by the projects app, console namespace)."""
+"""Console URLs of the imports app (console namespace)."""
 
 from django.urls import path
 

@@ -21,7 +21,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from labelhub.core.ids import parse_id
-from labelhub.projects.models import DataRow, FeatureSchema, MediaType, Project, Task
+from labelhub.labeling.selectors.annotations import stored_annotation_keys
+from labelhub.labeling.selectors.tasks import rows_in_project
+from labelhub.projects.models import DataRow, FeatureSchema, MediaType, Project
 from labelhub.projects.selectors.ontologies import FeatureLookup
 
 MAX_ANNOTATIONS_PER_ROW = 5000
@@ -210,8 +212,6 @@ class ImportContext:
         text = self.media_type == MediaType.TEXT
         # one indexed lookup per kind of reference (an OR of both defeats the indexes)
         match = Q(global_key__in=keys) if not ids else Q(pk__in=ids) | Q(global_key__in=keys)
-        from labelhub.imports.models import Annotation
-
         pks_query = DataRow.objects.filter(workspace_id=self.project.workspace_id).filter(match)
         with _index_lookups():
             found = list(
@@ -220,19 +220,8 @@ class ImportContext:
                 )
             )
             pks = [pk for pk, *_ in found]
-            tasks = list(
-                Task.objects.filter(project=self.project, data_row_id__in=pks).values_list(
-                    "data_row_id", flat=True
-                )
-            )
-            # By data row only (the project is compared below): with the project in the
-            # query PostgreSQL may walk the project's whole (project, data row, uuid)
-            # index range when an import grows the table faster than its statistics.
-            stored = list(
-                Annotation.objects.filter(data_row_id__in=pks).values_list(
-                    "data_row_id", "uuid", "kind", "job_id", "source", "project_id"
-                )
-            )
+            tasks = rows_in_project(project=self.project, data_row_ids=pks)
+            stored = stored_annotation_keys(data_row_ids=pks)
         by_pk: dict[str, RowInfo] = {}
         for pk, global_key, media_type, data in found:
             length = None

@@ -9,10 +9,12 @@ from labelhub.core.models import OpaqueIdModel
 
 
 class Notification(OpaqueIdModel):
-    """Something a user should see: a job that finished, with a link to its result."""
+    """Something a user should see: a background job that ended, with a link to its result."""
 
     class Kind(models.TextChoices):
         IMPORT_FINISHED = "import.finished", "Import finished"
+        DATA_ROWS_UPLOADED = "data_rows.uploaded", "Data rows uploaded"
+        PROJECT_DELETED = "project.deleted", "Project deleted"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from labelhub.core.ids import parse_id
+from labelhub.core.jobs import JobEnd
 from labelhub.core.live import send_event_on_commit, user_group
 from labelhub.notifications.links import safe_link
 from labelhub.notifications.models import Notification
@@ -52,6 +53,19 @@ def notification_create(
         }
         send_event_on_commit(event, [user_group(user_id)])
     return entry
+
+
+def notify_job_end(end: JobEnd) -> Notification:
+    """The job owner's entry about a background job that ended (finished or failed)."""
+    return notification_create(
+        user_id=end.user_id,
+        workspace_id=end.workspace_id,
+        kind=end.kind,
+        subject=end.subject,
+        title=end.title,
+        body=end.body,
+        url=end.url,
+    )
 
 
 def notification_mark_read(*, user: Any, ids: list[Any] | None = None) -> int:

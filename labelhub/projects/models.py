@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from labelhub.access.permissions import PROJECT_PERMISSIONS
+from labelhub.core.jobs import ChunkedJob, PayloadChunk
 from labelhub.core.models import OpaqueIdModel
 
 
@@ -114,15 +115,9 @@ class DataRow(OpaqueIdModel):
         return self.global_key or str(self.pk)
 
 
-class DataRowJob(OpaqueIdModel):
-    """A background bulk creation of data rows, with progress and per-row errors."""
-
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        FINISHED = "finished", "Finished"
-        FINISHED_WITH_ERRORS = "finished_with_errors", "Finished with errors"
-        FAILED = "failed", "Failed"
+class DataRowJob(ChunkedJob):
+    """A background bulk creation of data rows: counts and per-row errors (states,
+    progress and resume: ``core.jobs``); the rows wait in ``DataRowPayloadChunk``."""
 
     workspace = models.ForeignKey(
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
@@ -131,19 +126,26 @@ class DataRowJob(OpaqueIdModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    state = models.CharField(max_length=24, choices=State.choices, default=State.QUEUED)
-    #: the uploaded rows (JSON list) until processed
-    payload = models.JSONField(default=list, blank=True)
-    total = models.IntegerField(default=0)
-    processed = models.IntegerField(default=0)
     created = models.IntegerField(default=0)
     updated = models.IntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "-created_at"], name="drjob_ws_time")]
         ordering = ["-created_at", "-id"]
+
+
+class DataRowPayloadChunk(PayloadChunk):
+    """A slice of an upload's rows, one ``[line, data]`` (or ``[line, null, problem]``)
+    JSON array per line; ``count`` rows. Deleted with the job."""
+
+    job = models.ForeignKey(DataRowJob, on_delete=models.CASCADE, related_name="payload_chunks")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "seq"], name="data_row_payload_chunk_once"),
+        ]
+        ordering = ["job", "seq"]
 
 
 class Ontology(OpaqueIdModel):
@@ -307,98 +309,23 @@ class ProjectGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
 
 
-class Batch(OpaqueIdModel):
-    """A fixed set of data rows sent to a project; only name and priority change later."""
+class ProjectDeletion(ChunkedJob):
+    """A large project being deleted in the background: its data goes in chunks, then the
+    project (``projects.jobs.ProjectDeletionEngine``). The row stays as a record."""
 
     workspace = models.ForeignKey(
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
     )
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="batches")
-    name = models.CharField(max_length=200)
-    priority = models.PositiveSmallIntegerField(default=5)
-    consensus_coverage = models.PositiveSmallIntegerField(default=0)
-    consensus_labels = models.PositiveSmallIntegerField(default=2)
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    project_name = models.CharField(max_length=200)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint("project", Lower("name"), name="batch_name_unique"),
-            models.CheckConstraint(
-                condition=Q(priority__gte=1, priority__lte=5), name="batch_priority_1_5"
-            ),
-            models.CheckConstraint(
-                condition=Q(consensus_coverage__gte=0, consensus_coverage__lte=100),
-                name="batch_coverage_0_100",
-            ),
-        ]
-        indexes = [models.Index(fields=["project", "-created_at"], name="batch_project_time")]
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return self.name
-
-
-class BatchEvent(OpaqueIdModel):
-    """History of a batch: rows added or removed, renamed, priority changed."""
-
-    workspace = models.ForeignKey(
-        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
-    )
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    verb = models.CharField(max_length=32)
-    count = models.IntegerField(default=0)
-    detail = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-
-class Task(models.Model):
-    """One data row's progress through a project's workflow (the queue issue extends it).
-
-    ``unique(project, data_row)``: a data row is in at most one batch per project.
-    """
-
-    class Status(models.TextChoices):
-        TO_LABEL = "to_label", "To label"
-        IN_REVIEW = "in_review", "In review"
-        IN_REWORK = "in_rework", "In rework"
-        DONE = "done", "Done"
-        SKIPPED = "skipped", "Skipped"
-
-    # Integer key: tasks are the largest table and are never addressed from outside
-    # except through their data row.
-    id = models.BigAutoField(primary_key=True)
-    workspace = models.ForeignKey(
-        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
-    )
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
-    data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="tasks")
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="tasks")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TO_LABEL)
-    priority = models.PositiveSmallIntegerField(default=5)
-    #: set when a label exists (labels arrive with the labeling issue)
-    labeled = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["project", "data_row"], name="task_row_once_per_project"
-            ),
-        ]
-        indexes = [
-            # "next task": project, status, priority, age
-            models.Index(fields=["project", "status", "priority", "created_at"], name="task_queue"),
-            models.Index(fields=["project", "batch", "status"], name="task_batch_status"),
-            models.Index(fields=["data_row"], name="task_data_row"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.data_row_id} in {self.project_id}: {self.status}"
+        return self.project_name

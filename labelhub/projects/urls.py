@@ -1,13 +1,9 @@
-"""Console URLs of the projects app (in the console namespace)."""
+"""Console URLs of the projects app (console namespace)."""
 
-from labelhub.imports import urls as imports_urls
-from labelhub.projects.views import batches, data_row_detail, datasets, ontologies, projects
+from labelhub.projects.views import datasets, ontologies, projects
 
 urlpatterns = [
     *datasets.urlpatterns,
     *ontologies.urlpatterns,
     *projects.urlpatterns,
-    *batches.urlpatterns,
-    *data_row_detail.urlpatterns,
-    *imports_urls.urlpatterns,
 ]

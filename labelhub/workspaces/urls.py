@@ -1,6 +1,6 @@
 """Console URLs (the root of the site)."""
 
-from django.urls import include, path
+from django.urls import path
 
 from labelhub.access import views as access_views
 from labelhub.accounts import views as account_views
@@ -22,6 +22,4 @@ urlpatterns = [
     path("groups/history.csv", access_views.AllGroupsHistoryView.as_view(), name="groups-history"),
     path("groups/<str:id>/", access_views.GroupDetailView.as_view(), name="group"),
     path("api-keys/", access_views.ApiKeysView.as_view(), name="api-keys"),
-    path("", include("labelhub.projects.urls")),
-    path("", include("labelhub.notifications.urls")),
 ]

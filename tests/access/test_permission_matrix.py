@@ -17,8 +17,8 @@ from labelhub.accounts.services import api_key_create, invitation_create
 from labelhub.core.api import WorkspaceScopedView
 from labelhub.core.models import AuditLogEntry
 from labelhub.imports.models import ImportJob
+from labelhub.labeling.models import Batch, Task
 from labelhub.projects.models import (
-    Batch,
     DataRow,
     DataRowJob,
     Dataset,
@@ -27,7 +27,6 @@ from labelhub.projects.models import (
     Ontology,
     Project,
     Tag,
-    Task,
 )
 from labelhub.projects.services.ontologies import ontology_create
 from labelhub.workspaces.models import Membership, Role, Workspace

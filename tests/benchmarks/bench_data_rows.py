@@ -141,11 +141,7 @@ def run_one(label: str, rows: int, trace: bool) -> int:
     with Phase("api-json-new", rows, trace) as phase:
         r = client.post(url, body, content_type="application/json")
     out(phase.report(label))
-    job = (
-        DataRowJob.objects.defer("payload").get(pk=r.json()["job"])
-        if r.status_code == 202
-        else None
-    )
+    job = DataRowJob.objects.get(pk=r.json()["job"]) if r.status_code == 202 else None
     if job is None or (job.state, job.created, job.updated) != ("finished", rows, 0):
         failures.append(f"api-json-new: {r.status_code} {job and (job.state, job.created)}")
 
@@ -154,11 +150,7 @@ def run_one(label: str, rows: int, trace: bool) -> int:
     with Phase("api-ndjson-upsert", rows, trace) as phase:
         r = client.post(url, ndjson, content_type="application/x-ndjson")
     out(phase.report(label))
-    job = (
-        DataRowJob.objects.defer("payload").get(pk=r.json()["job"])
-        if r.status_code == 202
-        else None
-    )
+    job = DataRowJob.objects.get(pk=r.json()["job"]) if r.status_code == 202 else None
     if job is None or (job.state, job.created, job.updated) != ("finished", 0, rows):
         failures.append(f"api-ndjson-upsert: {r.status_code} {job and (job.state, job.updated)}")
     del ndjson
@@ -177,7 +169,7 @@ def run_one(label: str, rows: int, trace: bool) -> int:
 
     # Send the 100,000 rows of the first dataset to a project as one batch, through the
     # API (one request; tasks are bulk-inserted).
-    from labelhub.projects.models import Task
+    from labelhub.labeling.models import Task
     from labelhub.projects.services.projects import project_create
 
     project = project_create(workspace=workspace, actor=admin, name="Bench", media_type="image")

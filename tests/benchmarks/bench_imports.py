@@ -209,8 +209,9 @@ def setup_child(rows: int) -> int:
     from django.db import connection
 
     from labelhub.accounts.services import api_key_create, user_create
-    from labelhub.projects.models import Batch, DataRow, FeatureSchema, Task
-    from labelhub.projects.services.batches import MAX_ROWS_PER_REQUEST, batch_create
+    from labelhub.labeling.models import Batch, Task
+    from labelhub.labeling.services.batches import MAX_ROWS_PER_REQUEST, batch_create
+    from labelhub.projects.models import DataRow, FeatureSchema
     from labelhub.projects.services.datasets import InputRow, data_rows_create, dataset_create
     from labelhub.projects.services.ontologies import ontology_create
     from labelhub.projects.services.projects import project_create

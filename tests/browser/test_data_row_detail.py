@@ -12,7 +12,7 @@ import base64
 import pytest
 from playwright.sync_api import expect
 
-from labelhub.imports.models import Annotation
+from labelhub.labeling.models import Annotation
 from labelhub.projects.models import DataRow, FeatureSchema
 from labelhub.workspaces.models import Role
 from tests.browser.support import run_in_thread, sign_in

@@ -20,8 +20,9 @@ from playwright.sync_api import Page, expect
 
 from labelhub.accounts.models import User
 from labelhub.core.live import project_group, send_event_now
-from labelhub.imports import services, tasks
-from labelhub.imports.models import Annotation, ImportJob
+from labelhub.imports import events, services, tasks
+from labelhub.imports.models import ImportJob
+from labelhub.labeling.models import Annotation
 from labelhub.projects.models import Project
 from tests.browser.support import ADMIN_EMAIL, expect_live, run_in_thread, sign_in, switch_workspace
 
@@ -142,7 +143,7 @@ def test_admin_imports_labels_and_reads_the_errors(new_page, screenshot, setting
     page.evaluate("window.__notReloaded = true")
     halfway = ImportJob.objects.get(pk=job.pk)
     halfway.state, halfway.processed, halfway.lines_read, halfway.lines_valid = "running", 2, 2, 2
-    run_in_thread(send_event_now, services.import_job_event(halfway), [project_group(project.pk)])
+    run_in_thread(send_event_now, events.import_job_event(halfway), [project_group(project.pk)])
     expect(summary(page).get_by_test_id("job-state")).to_have_text("Running")
     expect(summary(page).get_by_test_id("job-progress")).to_have_attribute("value", "2")
     expect(summary(page).get_by_test_id("job-processed")).to_have_text("2")

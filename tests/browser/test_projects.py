@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from labelhub.projects.models import Project, Task
+from labelhub.labeling.models import Task
+from labelhub.projects.models import Project
 from tests.browser.support import ADMIN_EMAIL, sign_in, switch_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_data")]

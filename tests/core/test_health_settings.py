@@ -123,6 +123,6 @@ def test_celery_tasks_have_explicit_names():
         "accounts.expire_invitations",
         "accounts.send_invitation_email",
         "imports.run_import_job",
-        "projects.delete_project",
         "projects.run_data_row_job",
+        "projects.run_project_deletion",
     ]

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from labelhub.imports.models import Annotation, ImportJob
+from labelhub.imports.models import ImportJob
+from labelhub.labeling.models import Annotation
 from labelhub.workspaces.models import Role
 from tests.factories import make_member
 from tests.imports.helpers import make_import_project

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from labelhub.imports.models import Annotation, ImportJob
-from labelhub.imports.services import annotations_write
+from labelhub.imports.models import ImportJob
 from labelhub.imports.validation import (
     validate_line,
 )
+from labelhub.labeling.models import Annotation
+from labelhub.labeling.services.annotations import annotations_write
 from labelhub.workspaces.models import Role
 from tests.factories import make_member, make_workspace
 from tests.imports.helpers import context_for, make_import_project, ontology_for_import

@@ -10,17 +10,12 @@ from django.db import OperationalError
 
 from labelhub.core.errors import ValidationFailed
 from labelhub.imports import services
-from labelhub.imports.models import (
-    Annotation,
-    ImportJob,
-    ImportLineError,
-    ImportPayloadChunk,
-)
+from labelhub.imports.jobs import ImportJobEngine
+from labelhub.imports.models import ImportJob, ImportLineError, ImportPayloadChunk
 from labelhub.imports.selectors import import_line_errors
 from labelhub.imports.services import import_job_create, import_job_report, import_job_run
-from labelhub.labeling.models import Label
+from labelhub.labeling.models import Annotation, Label, Task
 from labelhub.notifications.models import Notification
-from labelhub.projects.models import Task
 from tests.imports.helpers import make_import_project
 from tests.imports.test_validation import TREE, line
 
@@ -263,20 +258,20 @@ def test_a_job_killed_midway_and_retried_completes_without_duplicates(
 
     monkeypatch.setattr(run_import_job_task, "delay", lambda **kw: None)
     job = create(project, admin, lines)
-    real, calls = services._write_chunk, []
+    real, calls = ImportJobEngine.write, []
 
-    def dies_on_the_third_chunk(job_, result):
+    def dies_on_the_third_chunk(engine, job_, result):
         calls.append(result.seq)
         if result.seq == 2:
             raise OperationalError("server closed the connection unexpectedly")
-        return real(job_, result)
+        return real(engine, job_, result)
 
-    monkeypatch.setattr(services, "_write_chunk", dies_on_the_third_chunk)
+    monkeypatch.setattr(ImportJobEngine, "write", dies_on_the_third_chunk)
     with pytest.raises(OperationalError):
         import_job_run(workspace_id=job.workspace_id, job_id=job.pk)
     job.refresh_from_db()
     assert (job.state, job.next_chunk, job.lines_written) == ("running", 2, 3)
-    monkeypatch.setattr(services, "_write_chunk", real)
+    monkeypatch.setattr(ImportJobEngine, "write", real)
     job = run(job)
     assert (job.state, job.lines_read, job.lines_invalid, job.lines_written) == (
         "finished_with_errors",

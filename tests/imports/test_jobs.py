@@ -8,14 +8,14 @@ import pytest
 
 from labelhub.core.errors import Conflict, PermissionDenied, ValidationFailed
 from labelhub.core.models import AuditLogEntry
-from labelhub.imports.models import Annotation, ImportJob, ImportReportChunk
+from labelhub.imports.models import ImportJob, ImportReportChunk
 from labelhub.imports.services import (
     import_job_create,
     import_job_fail,
     import_job_report,
     import_job_run,
 )
-from labelhub.projects.models import Task
+from labelhub.labeling.models import Annotation, Task
 from labelhub.workspaces.models import Role
 from tests.factories import make_member
 from tests.imports.helpers import make_import_project
@@ -274,7 +274,7 @@ def test_a_failed_job_records_why(setup, admin):
 
 
 def test_an_internal_error_fails_the_job_through_the_task(setup, admin, monkeypatch):
-    from labelhub.imports import services
+    from labelhub.imports import jobs
     from labelhub.imports.tasks import run_import_job_task
 
     project, _ = setup
@@ -283,7 +283,7 @@ def test_an_internal_error_fails_the_job_through_the_task(setup, admin, monkeypa
     def boom(*a, **k):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "annotations_write", boom)
+    monkeypatch.setattr(jobs, "annotations_write", boom)
     with pytest.raises(RuntimeError):
         run_import_job_task.apply(
             kwargs={"workspace_id": str(job.workspace_id), "job_id": str(job.pk)}, throw=True
@@ -294,11 +294,11 @@ def test_an_internal_error_fails_the_job_through_the_task(setup, admin, monkeypa
 
 
 def test_progress_is_pushed_to_the_importer_and_project_viewers(setup, admin, monkeypatch):
-    from labelhub.imports import services
+    from labelhub.core import jobs
 
     sent = []
     monkeypatch.setattr(
-        services, "send_event_on_commit", lambda event, groups: sent.append((event, groups))
+        jobs, "send_event_on_commit", lambda event, groups: sent.append((event, groups))
     )
     project, _ = setup
     job = create(project, admin, lines=[line(uuid="a")])

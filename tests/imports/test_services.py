@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from labelhub.imports.models import Annotation, ImportJob
-from labelhub.imports.services import annotations_write
+from labelhub.imports.models import ImportJob
 from labelhub.imports.validation import GROUND_TRUTH, validate_line
+from labelhub.labeling.models import Annotation
+from labelhub.labeling.services.annotations import annotations_write
 from tests.imports.helpers import context_for, make_import_project
 from tests.imports.test_validation import TREE, line
 
@@ -73,6 +74,7 @@ def test_ground_truth_jobs_write_ground_truth(workspace, admin):
     annotations_write(
         project=project,
         job=job,
+        source="ground_truth",
         normalized_lines=_valid(ctx, line(customMetrics=[{"name": "iou", "value": 0.7}])),
     )
     stored = Annotation.objects.get()

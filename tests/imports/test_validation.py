@@ -8,9 +8,9 @@ import json
 import pytest
 from django.db import connection
 
-from labelhub.imports.models import Annotation
-from labelhub.imports.services import annotations_write
 from labelhub.imports.validation import GROUND_TRUTH, validate_line
+from labelhub.labeling.models import Annotation
+from labelhub.labeling.services.annotations import annotations_write
 from labelhub.projects.models import DataRow, Dataset
 from tests.factories import make_workspace
 from tests.imports.helpers import context_for, make_import_project

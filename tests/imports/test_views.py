@@ -15,7 +15,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from labelhub.imports.models import Annotation, ImportJob, ImportLineError
+from labelhub.imports.models import ImportJob, ImportLineError
+from labelhub.labeling.models import Annotation
 from labelhub.projects.models import Project
 from labelhub.workspaces.models import Role
 from tests.access.test_views import dom, field_errors, form_errors

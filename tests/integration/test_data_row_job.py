@@ -24,7 +24,7 @@ ROWS = 4_500
 def wait_for_job(job_id, timeout=90):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = DataRowJob.objects.defer("payload").get(pk=job_id)
+        job = DataRowJob.objects.get(pk=job_id)
         if job.state in {"finished", "finished_with_errors", "failed"}:
             return job
         time.sleep(0.2)

@@ -15,10 +15,9 @@ from channels.layers import get_channel_layer
 from rest_framework.test import APIClient
 
 from labelhub.core.models import AuditLogEntry
-from labelhub.imports.models import Annotation, ImportJob
+from labelhub.imports.models import ImportJob
 from labelhub.imports.tasks import run_import_job_task
-from labelhub.labeling.models import Label
-from labelhub.projects.models import Task
+from labelhub.labeling.models import Annotation, Label, Task
 from labelhub.workspaces.models import Role
 from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY
 from tests.factories import make_member, make_workspace

@@ -4,8 +4,9 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from labelhub.core.errors import Conflict, PermissionDenied, ValidationFailed
-from labelhub.projects.models import Batch, BatchEvent, DataRow, Dataset, Task
-from labelhub.projects.services import batches as services
+from labelhub.labeling.models import Batch, BatchEvent, Task
+from labelhub.labeling.services import batches as services
+from labelhub.projects.models import DataRow, Dataset
 from labelhub.projects.services.projects import project_create
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import re
 import pytest
 from django.test import Client
 
-from labelhub.imports.models import Annotation
-from labelhub.projects.models import Batch, DataRow, Dataset, FeatureSchema, Project, Task
+from labelhub.labeling.models import Annotation, Batch, Task
+from labelhub.projects.models import DataRow, Dataset, FeatureSchema, Project
 from tests.factories import make_member
 from tests.imports.helpers import make_import_project
 

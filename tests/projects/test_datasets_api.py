@@ -9,7 +9,15 @@ import json
 import pytest
 
 from labelhub.core.models import AuditLogEntry
-from labelhub.projects.models import DataRow, DataRowJob, Dataset, MetadataField
+from labelhub.projects import jobs
+from labelhub.projects.jobs import DATA_ROW_ENGINE
+from labelhub.projects.models import (
+    DataRow,
+    DataRowJob,
+    DataRowPayloadChunk,
+    Dataset,
+    MetadataField,
+)
 from labelhub.projects.services import datasets as services
 from labelhub.projects.services.datasets import InputRow
 
@@ -409,8 +417,7 @@ def test_more_rows_than_the_sync_limit_become_a_job(
         "finished_at": None,
     }
     assert body["finished_at"] is not None
-    job.refresh_from_db()
-    assert job.payload == []
+    assert DataRowPayloadChunk.objects.filter(job=job).count() == 0  # the rows are stored
     dataset.refresh_from_db()
     assert dataset.row_count == 3
     assert AuditLogEntry.objects.get(verb="data_rows.bulk_created").after == {
@@ -440,9 +447,9 @@ def test_more_rows_than_the_sync_limit_become_a_job(
 def test_running_a_job_twice_writes_its_rows_once(workspace, admin, dataset, small_limits):
     rows = [InputRow(i, r) for i, r in enumerate(job_rows(), start=1)]
     job = services.data_row_job_create(workspace=workspace, actor=admin, dataset=dataset, rows=rows)
-    first = services.data_row_job_run(workspace_id=workspace.pk, job_id=job.pk)
+    first = DATA_ROW_ENGINE.run(workspace_id=workspace.pk, job_id=job.pk)
     snapshot = sorted(DataRow.objects.values_list("pk", "global_key", "row_data"))
-    second = services.data_row_job_run(workspace_id=workspace.pk, job_id=job.pk)
+    second = DATA_ROW_ENGINE.run(workspace_id=workspace.pk, job_id=job.pk)
     assert first.state == second.state == "finished_with_errors"
     assert sorted(DataRow.objects.values_list("pk", "global_key", "row_data")) == snapshot
     assert len(snapshot) == 3
@@ -468,9 +475,11 @@ def test_an_interrupted_job_continues_from_its_last_chunk(workspace, admin, data
         ]
     )
     Dataset.objects.filter(pk=dataset.pk).update(row_count=2)
-    DataRowJob.objects.filter(pk=job.pk).update(state="running", processed=2, created=2)
+    DataRowJob.objects.filter(pk=job.pk).update(
+        state="running", processed=2, created=2, next_chunk=1
+    )
     # when: the task is delivered again
-    services.data_row_job_run(workspace_id=workspace.pk, job_id=job.pk)
+    DATA_ROW_ENGINE.run(workspace_id=workspace.pk, job_id=job.pk)
     # then: only the rest is written; the first rows are untouched
     job.refresh_from_db()
     assert (job.state, job.processed, job.created, job.updated) == ("finished", 5, 5, 0)
@@ -494,11 +503,16 @@ def test_rerun_after_rows_were_written_upserts_instead_of_duplicating(
     """Even if the counter were lost, global keys make a chunk's re-run harmless."""
     rows = [InputRow(i, img(i, global_key=f"g{i}")) for i in range(1, 5)]
     job = services.data_row_job_create(workspace=workspace, actor=admin, dataset=dataset, rows=rows)
-    services.data_row_job_run(workspace_id=workspace.pk, job_id=job.pk)
-    DataRowJob.objects.filter(pk=job.pk).update(
-        state="running", processed=0, created=0, updated=0, payload=[[r.line, r.data] for r in rows]
+    stored = list(
+        DataRowPayloadChunk.objects.filter(job=job).values("seq", "first_line", "count", "text")
     )
-    services.data_row_job_run(workspace_id=workspace.pk, job_id=job.pk)
+    DATA_ROW_ENGINE.run(workspace_id=workspace.pk, job_id=job.pk)
+    # as if the job's progress (and its finished state) had been lost
+    DataRowPayloadChunk.objects.bulk_create([DataRowPayloadChunk(job=job, **c) for c in stored])
+    DataRowJob.objects.filter(pk=job.pk).update(
+        state="running", processed=0, created=0, updated=0, next_chunk=0
+    )
+    DATA_ROW_ENGINE.run(workspace_id=workspace.pk, job_id=job.pk)
     job.refresh_from_db()
     assert (job.created, job.updated) == (0, 4)
     assert DataRow.objects.count() == 4
@@ -510,8 +524,8 @@ def test_a_job_of_a_deleted_dataset_is_a_no_op(workspace, admin, dataset, small_
     services.dataset_delete(
         workspace=workspace, actor=admin, dataset=dataset, confirm="Street cams"
     )
-    assert services.data_row_job_run(workspace_id=workspace.pk, job_id=job.pk) is None
-    assert services.data_row_job_run(workspace_id=workspace.pk, job_id="garbage") is None
+    assert DATA_ROW_ENGINE.run(workspace_id=workspace.pk, job_id=job.pk) is None
+    assert DATA_ROW_ENGINE.run(workspace_id=workspace.pk, job_id="garbage") is None
     assert DataRow.objects.count() == 0
 
 
@@ -520,7 +534,7 @@ def test_a_job_in_another_workspace_is_not_run(
 ):
     rows = [InputRow(i, img(i)) for i in range(1, 5)]
     job = services.data_row_job_create(workspace=workspace, actor=admin, dataset=dataset, rows=rows)
-    assert services.data_row_job_run(workspace_id=other_workspace.pk, job_id=job.pk) is None
+    assert DATA_ROW_ENGINE.run(workspace_id=other_workspace.pk, job_id=job.pk) is None
     assert DataRow.objects.count() == 0
 
 
@@ -530,16 +544,16 @@ def test_a_failing_job_is_marked_failed(workspace, admin, dataset, small_limits,
     rows = [InputRow(i, img(i)) for i in range(1, 5)]
     job = services.data_row_job_create(workspace=workspace, actor=admin, dataset=dataset, rows=rows)
 
-    def boom(**kwargs):
+    def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(services, "data_row_job_run", boom)
+    monkeypatch.setattr(jobs, "process_rows", boom)
     with pytest.raises(RuntimeError):
         run_data_row_job_task.apply(
             kwargs={"workspace_id": str(workspace.pk), "job_id": str(job.pk)}
         ).get()
     job.refresh_from_db()
-    assert job.state == "failed"
+    assert (job.state, job.message) == ("failed", "an internal error (RuntimeError)")
     assert job.finished_at is not None
 
 
@@ -548,7 +562,7 @@ def test_stored_job_errors_are_capped_but_counted(workspace, admin, dataset, set
     settings.DATA_ROW_JOB_MAX_ERRORS = 4
     rows = [InputRow(i, {"row_data": ""}) for i in range(1, 8)]
     job = services.data_row_job_create(workspace=workspace, actor=admin, dataset=dataset, rows=rows)
-    job = services.data_row_job_run(workspace_id=workspace.pk, job_id=job.pk)
+    job = DATA_ROW_ENGINE.run(workspace_id=workspace.pk, job_id=job.pk)
     job.refresh_from_db()
     assert [e["line"] for e in job.errors] == [1, 2, 3, 4]
     assert (job.state, job.processed, job.created) == ("finished_with_errors", 7, 0)
@@ -559,7 +573,7 @@ def test_job_rows_take_the_default_media_type(workspace, admin, dataset, small_l
     job = services.data_row_job_create(
         workspace=workspace, actor=admin, dataset=dataset, rows=rows, media_type="image"
     )
-    services.data_row_job_run(workspace_id=workspace.pk, job_id=job.pk)
+    DATA_ROW_ENGINE.run(workspace_id=workspace.pk, job_id=job.pk)
     assert sorted(DataRow.objects.values_list("media_type", flat=True)) == ["image"] * 4
 
 

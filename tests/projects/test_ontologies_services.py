@@ -10,15 +10,8 @@ import pytest
 
 from labelhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from labelhub.core.models import AuditLogEntry
-from labelhub.projects.models import (
-    Batch,
-    DataRow,
-    Dataset,
-    FeatureSchema,
-    Ontology,
-    Project,
-    Task,
-)
+from labelhub.labeling.models import Batch, Task
+from labelhub.projects.models import DataRow, Dataset, FeatureSchema, Ontology, Project
 from labelhub.projects.selectors.ontologies import (
     access_ontology,
     feature_lookup,

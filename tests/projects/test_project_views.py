@@ -5,8 +5,9 @@ import pytest
 from django.test import Client
 
 from labelhub.access import services as access
-from labelhub.projects.models import Batch, DataRow, Dataset, Project, Tag, Task
-from labelhub.projects.services.batches import batch_create
+from labelhub.labeling.models import Batch, Task
+from labelhub.labeling.services.batches import batch_create
+from labelhub.projects.models import DataRow, Dataset, Project, Tag
 from labelhub.projects.services.projects import project_create, tag_create
 from labelhub.workspaces.models import Role
 from tests.factories import make_member

@@ -6,15 +6,14 @@ from labelhub.access import services as access
 from labelhub.access.models import ProjectGrant
 from labelhub.core.errors import Conflict, PermissionDenied, ValidationFailed
 from labelhub.core.models import AuditLogEntry
+from labelhub.labeling.models import Batch, Task
 from labelhub.projects.models import (
-    Batch,
     DataRow,
     Dataset,
     InstructionsAcknowledgement,
     Ontology,
     Project,
     Tag,
-    Task,
 )
 from labelhub.projects.services import projects as services
 from labelhub.workspaces.models import Role
@@ -465,10 +464,12 @@ def test_large_project_is_hidden_then_deleted_in_the_background(
     callbacks[0]()  # the job, in-process
     assert not Project.objects.filter(pk=project.pk).exists()
     assert not Task.objects.filter(pk__in=[first.pk, second.pk]).exists()
-    from labelhub.projects.tasks import delete_project_task
+    from labelhub.projects.models import ProjectDeletion
+    from labelhub.projects.tasks import run_project_deletion_task
 
+    deletion = ProjectDeletion.objects.get()
+    assert (deletion.state, deletion.project_id, deletion.project_name) == ("finished", None, "Big")
+    assert (deletion.total, deletion.processed) == (2, 2)
     # Running the job again is harmless.
-    assert (
-        delete_project_task.delay(workspace_id=str(workspace.pk), project_id=str(project.pk)).get()
-        is True
-    )
+    ids = {"workspace_id": str(workspace.pk), "job_id": str(deletion.pk)}
+    assert run_project_deletion_task.delay(**ids).get() == "finished"

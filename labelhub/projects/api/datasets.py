@@ -262,7 +262,7 @@ class DataRowDetailView(WorkspaceScopedView):
 class DataRowJobDetailView(WorkspaceScopedView):
     """A bulk-creation job: state, progress, per-row errors."""
 
-    queryset = DataRowJob.objects.defer("payload")
+    queryset = DataRowJob.objects.all()
     required_permissions = {"GET": READ}
 
     @extend_schema(responses=DataRowJobSerializer)

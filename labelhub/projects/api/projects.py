@@ -1,4 +1,4 @@
-"""API views: projects, tags, settings, instructions, members, overview."""
+"""API views: projects, tags, settings, instructions, members."""
 
 from __future__ import annotations
 
@@ -193,31 +193,6 @@ class InstructionsAcknowledgeView(WorkspaceScopedView):
         )
 
 
-class ProjectOverviewView(WorkspaceScopedView):
-    """Counts per status, batches, members, tags, instructions state."""
-
-    project_url_kwarg = "project_id"
-    required_permissions = {"GET": Permission.VIEW_PROJECT}
-
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    def get(self, request, project_id):
-        project = self.project
-        counts = selectors.status_counts(project=project)
-        return Response(
-            {
-                "counts": counts,
-                "total": sum(counts.values()),
-                "batches": selectors.batch_list(project=project).count(),
-                "members": ProjectGrant.objects.filter(project=project).count(),
-                "tags": [t.name for t in project.tags.all()],
-                "instructions": {
-                    "kind": project.instructions_kind,
-                    "version": project.instructions_version,
-                },
-            }
-        )
-
-
 class ProjectMemberListView(WorkspaceScopedView):
     """Members and groups with a role on the project; add one."""
 
@@ -360,11 +335,6 @@ urlpatterns = [
         "projects/<str:project_id>/instructions/acknowledge/",
         InstructionsAcknowledgeView.as_view(),
         name="project-instructions-ack",
-    ),
-    path(
-        "projects/<str:project_id>/overview/",
-        ProjectOverviewView.as_view(),
-        name="project-overview",
     ),
     path(
         "projects/<str:project_id>/members/",

@@ -166,15 +166,15 @@ def access_data_row(*, workspace: Workspace, id: Any) -> DataRow:
 
 
 def data_row_job_list(*, workspace: Workspace, dataset: Dataset | None = None) -> QuerySet:
-    """Bulk-creation jobs, newest first, without their (large) payload."""
-    qs = DataRowJob.objects.filter(workspace=workspace).defer("payload")
+    """Bulk-creation jobs, newest first."""
+    qs = DataRowJob.objects.filter(workspace=workspace)
     if dataset is not None:
         qs = qs.filter(dataset=dataset)
     return qs.order_by("-created_at", "-id")
 
 
 def access_data_row_job(*, workspace: Workspace, id: Any) -> DataRowJob:
-    """Return a job of this workspace (payload deferred), or raise NotFound."""
+    """Return a job of this workspace, or raise NotFound."""
     job = data_row_job_list(workspace=workspace).filter(pk=parse_id(id)).first()
     if job is None:
         raise NotFound("Job not found.")

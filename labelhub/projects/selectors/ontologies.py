@@ -10,7 +10,8 @@ from django.db.models.functions import Coalesce
 
 from labelhub.core.errors import NotFound
 from labelhub.core.ids import parse_id
-from labelhub.projects.models import FeatureSchema, Ontology, Project, Task
+from labelhub.projects.hooks import labeled_project_ids
+from labelhub.projects.models import FeatureSchema, Ontology, Project
 from labelhub.workspaces.models import Workspace
 
 
@@ -63,9 +64,8 @@ def ontology_projects(*, ontology: Ontology) -> QuerySet[Project]:
 
 def ontology_has_labels(*, ontology: Ontology) -> bool:
     """Whether a project using the ontology has labeled data rows (changes must stay compatible)."""
-    return Task.objects.filter(
-        workspace=ontology.workspace_id, project__ontology=ontology, labeled=True
-    ).exists()
+    projects = Project.objects.filter(workspace=ontology.workspace_id, ontology=ontology)
+    return bool(labeled_project_ids(projects.values_list("pk", flat=True)))
 
 
 def iter_features(tree: dict[str, Any]):

@@ -40,7 +40,6 @@ Decisions (also in the README):
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -49,10 +48,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -60,15 +60,22 @@ from labelhub.access.authz import actor_user
 from labelhub.access.permissions import Permission
 from labelhub.access.services import require
 from labelhub.core.audit import audit_record
+from labelhub.core.bulk import insert_rows, update_rows
 from labelhub.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
-from labelhub.core.ids import new_id, parse_id
-from labelhub.core.live import send_event_on_commit, user_group
+from labelhub.core.ids import new_id
+from labelhub.core.jobs import engine_for
 from labelhub.core.validation import clean_text
-from labelhub.projects.models import DataRow, DataRowJob, Dataset, MediaType, MetadataField
+from labelhub.projects.models import (
+    DataRow,
+    DataRowJob,
+    DataRowPayloadChunk,
+    Dataset,
+    MediaType,
+    MetadataField,
+)
 from labelhub.projects.selectors.datasets import (
     RESERVED_FIELDS,
     FieldSpec,
-    data_row_job_error_count,
     metadata_schema,
 )
 from labelhub.workspaces.models import Workspace
@@ -560,99 +567,33 @@ def _validate_chunk(
     return clean, errors
 
 
-# Columns written by the bulk writers, in order, and how each value is adapted for the
-# database (what the fields' get_db_prep_save would do, without its per-value overhead:
-# uuids as hex where the backend has no uuid type, datetimes per backend, JSON as JSON).
+# Columns written by the bulk writers (``core.bulk``), in the order rows give them.
 _INSERT_COLUMNS = (
-    ("id", "uuid"),
-    ("created_at", "datetime"),
-    ("updated_at", "datetime"),
-    ("workspace", "uuid"),
-    ("dataset", "uuid"),
-    ("row_data", "text"),
-    ("media_type", "text"),
-    ("global_key", "text"),
-    ("external_id", "text"),
-    ("metadata", "json"),
-    ("attachments", "json"),
+    "id",
+    "created_at",
+    "updated_at",
+    "workspace",
+    "dataset",
+    "row_data",
+    "media_type",
+    "global_key",
+    "external_id",
+    "metadata",
+    "attachments",
 )
-_UPDATE_COLUMNS = (
-    ("row_data", "text"),
-    ("external_id", "text"),
-    ("metadata", "json"),
-    ("attachments", "json"),
-    ("updated_at", "datetime"),
-    ("id", "uuid"),
-)
-
-
-def _adapters(connection) -> dict[str, Any]:
-    if connection.vendor == "postgresql":
-        from psycopg.types.json import Jsonb
-
-        json_value = Jsonb
-    else:
-        json_value = json.dumps
-    return {
-        "uuid": (lambda v: v) if connection.features.has_native_uuid_field else (lambda v: v.hex),
-        "datetime": connection.ops.adapt_datetimefield_value,
-        "json": json_value,
-        "text": None,
-    }
-
-
-def _prepared(connection, columns: Sequence[tuple[str, str]], rows: Iterable[tuple]) -> list:
-    adapters = _adapters(connection)
-    plan = [(i, adapters[kind]) for i, (_, kind) in enumerate(columns) if adapters[kind]]
-    prepared = []
-    for row in rows:
-        row = list(row)
-        for i, adapt in plan:
-            if row[i] is not None:
-                row[i] = adapt(row[i])
-        prepared.append(row)
-    return prepared
+_UPDATE_COLUMNS = ("row_data", "external_id", "metadata", "attachments", "updated_at")
 
 
 def _insert_rows(rows: list[tuple]) -> None:
-    """Insert rows (values in ``_INSERT_COLUMNS`` order): COPY on PostgreSQL, one
-    ``executemany`` elsewhere; no model instances, no per-row statement compilation."""
-    connection = connections[router.db_for_write(DataRow)]
-    table = connection.ops.quote_name(DataRow._meta.db_table)
-    columns = ", ".join(
-        connection.ops.quote_name(DataRow._meta.get_field(n).column) for n, _ in _INSERT_COLUMNS
-    )
-    values = _prepared(connection, _INSERT_COLUMNS, rows)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with connection.wrap_database_errors:
-                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in values:
-                        copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(_INSERT_COLUMNS))
-            # Identifiers come from the model's metadata; values are parameters.
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
-            cursor.executemany(sql, values)
+    """Insert new rows (values in ``_INSERT_COLUMNS`` order)."""
+    insert_rows(DataRow, _INSERT_COLUMNS, rows)
 
 
 def _update_rows(workspace: Workspace, rows: list[tuple]) -> None:
-    """Update row data, external id, metadata, attachments of rows found by global key
-    (values in ``_UPDATE_COLUMNS`` order) with one ``executemany`` by primary key."""
-    connection = connections[router.db_for_write(DataRow)]
-    qn = connection.ops.quote_name
-    values = _prepared(connection, _UPDATE_COLUMNS, rows)
-    ws = _adapters(connection)["uuid"](workspace.pk)
-    names = [n for n, _ in _UPDATE_COLUMNS] + ["workspace"]
-    column = {n: qn(DataRow._meta.get_field(n).column) for n in names}
-    sets = ", ".join(f"{column[n]} = %s" for n in names[:-2])
-    # Identifiers come from the model's metadata; values are parameters.
-    sql = (
-        f"UPDATE {qn(DataRow._meta.db_table)} SET {sets} "  # noqa: S608
-        f"WHERE {column['id']} = %s AND {column['workspace']} = %s"
+    """Update rows found by global key (``_UPDATE_COLUMNS`` then the id) by primary key."""
+    update_rows(
+        DataRow, _UPDATE_COLUMNS, [(*row, workspace.pk) for row in rows], where=("id", "workspace")
     )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(*row, ws) for row in values])
 
 
 def _existing_keys(workspace: Workspace, keys: list[str]) -> dict[str, tuple[Any, Any, str]]:
@@ -734,7 +675,7 @@ def _write_chunk(*, workspace: Workspace, dataset: Dataset, rows: list[CleanRow]
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _process_chunk(
+def process_rows(
     rows: Sequence[InputRow],
     *,
     workspace: Workspace,
@@ -743,6 +684,7 @@ def _process_chunk(
     default_media_type: str | None,
     duplicates: dict[int, tuple[str, int]],
 ) -> _ChunkOutcome:
+    """Validate and write one chunk of rows (inside a transaction); errors by line."""
     clean, errors = _validate_chunk(
         rows, schema=schema, default_media_type=default_media_type, duplicates=duplicates
     )
@@ -771,7 +713,7 @@ def data_rows_create(
     size = chunk_size()
     for start in range(0, len(rows), size):
         with transaction.atomic():
-            outcome = _process_chunk(
+            outcome = process_rows(
                 rows[start : start + size],
                 workspace=workspace,
                 dataset=dataset,
@@ -800,46 +742,69 @@ def data_rows_create(
     return result
 
 
-def _job_payload(rows: Sequence[InputRow], default: str | None) -> list[list[Any]]:
-    payload = []
-    for r in rows:
-        if r.problem is not None:
-            payload.append([r.line, None, r.problem])
-            continue
-        data = r.data
-        if default and isinstance(data, dict) and data.get("media_type") in (None, ""):
-            data = {**data, "media_type": default}
-        payload.append([r.line, data])
-    return payload
-
-
 def data_row_job_create(
     *,
     workspace: Workspace,
     actor: Any,
     dataset: Dataset,
-    rows: Sequence[InputRow],
+    rows: Iterable[InputRow],
     media_type: Any = None,
 ) -> DataRowJob:
-    """Store the rows in a job and run it in the background once this commits."""
+    """Store the rows in a job's payload chunks and run it in the background once this
+    commits. ``rows`` is consumed chunk by chunk (one chunk of rows in memory)."""
     require(actor, Permission.MANAGE_DATASETS, workspace)
     if dataset.workspace_id != workspace.pk:
         raise NotFound("Dataset not found.")
     default = clean_default_media_type(media_type)
-    payload = _job_payload(rows, default)
+    size, limit = chunk_size(), max_rows_per_request()
     with transaction.atomic():
         job = DataRowJob.objects.create(
-            workspace=workspace,
-            dataset=dataset,
-            created_by=actor_user(actor),
-            payload=payload,
-            total=len(payload),
+            workspace=workspace, dataset=dataset, created_by=actor_user(actor)
         )
-        from labelhub.projects.tasks import run_data_row_job_task
+        total = seq = 0
+        chunk: list[str] = []
 
-        ids = {"workspace_id": str(workspace.pk), "job_id": str(job.pk)}
-        transaction.on_commit(lambda: run_data_row_job_task.delay(**ids))
+        def flush() -> None:
+            nonlocal seq, chunk
+            if chunk:
+                insert_rows(
+                    DataRowPayloadChunk,
+                    ("job_id", "seq", "first_line", "count", "text"),
+                    [(job.pk, seq, total - len(chunk) + 1, len(chunk), "\n".join(chunk))],
+                )
+                seq, chunk = seq + 1, []
+
+        for row in rows:
+            total += 1
+            if total > limit:
+                raise _too_many_rows(limit)
+            chunk.append(_payload_line(row, default))
+            if len(chunk) >= size:
+                flush()
+        flush()
+        job.total = total
+        job.save(update_fields=["total"])
+        engine_for(DATA_ROW_JOB).enqueue_on_commit(job)
     return job
+
+
+def _payload_line(row: InputRow, default: str | None) -> str:
+    """One stored row: ``[line, data]`` (the default media type filled in), or ``[line,
+    null, problem]`` for a row that could not be read."""
+    if row.problem is not None:
+        return orjson.dumps([row.line, None, row.problem]).decode()
+    data = row.data
+    if default and isinstance(data, dict) and data.get("media_type") in (None, ""):
+        data = {**data, "media_type": default}
+    return orjson.dumps([row.line, data]).decode()
+
+
+def _too_many_rows(limit: int, count: int | None = None) -> PayloadTooLarge:
+    said = f"; this one has {count:,}" if count is not None else ""
+    return PayloadTooLarge(
+        f"At most {limit:,} rows per upload{said}.",
+        details={"rows": [f"At most {limit:,} rows per upload."]},
+    )
 
 
 def data_rows_upload(
@@ -856,10 +821,7 @@ def data_rows_upload(
         raise ValidationFailed("Give at least one row.", field="rows")
     limit = max_rows_per_request()
     if len(rows) > limit:
-        raise PayloadTooLarge(
-            f"At most {limit:,} rows per upload; this one has {len(rows):,}.",
-            details={"rows": [f"At most {limit:,} rows per upload."]},
-        )
+        raise _too_many_rows(limit, len(rows))
     kwargs = {
         "workspace": workspace,
         "actor": actor,
@@ -874,157 +836,8 @@ def data_rows_upload(
 
 # --- jobs -------------------------------------------------------------------------------
 
-JOB_DONE = frozenset(
-    {
-        DataRowJob.State.FINISHED,
-        DataRowJob.State.FINISHED_WITH_ERRORS,
-        DataRowJob.State.FAILED,
-    }
-)
-_JOB_COUNTERS = ("id", "state", "total", "processed", "created", "updated", "errors")
-
-
-def job_event(job: DataRowJob, *, message: str | None = None) -> dict[str, Any]:
-    """The live ``data_row_job.progress`` event for the job's creator."""
-    event = {
-        "type": "data_row_job.progress",
-        "job": str(job.pk),
-        "dataset": str(job.dataset_id),
-        "state": job.state,
-        "total": job.total,
-        "processed": job.processed,
-        "created": job.created,
-        "updated": job.updated,
-        "error_count": data_row_job_error_count(job),
-    }
-    if message:
-        event["message"] = message
-    return event
-
-
-def _job_rows(payload: list) -> list[InputRow]:
-    return [InputRow(line, data, rest[0] if rest else None) for line, data, *rest in payload]
-
-
-def data_row_job_run(*, workspace_id: Any, job_id: Any) -> DataRowJob | None:
-    """Run (or continue) a job chunk by chunk; a finished or missing job is left alone."""
-    job = (
-        DataRowJob.objects.select_related("workspace", "dataset", "created_by")
-        .filter(pk=parse_id(job_id), workspace_id=parse_id(workspace_id))
-        .first()
-    )
-    if job is None or job.state in JOB_DONE:
-        return job
-    DataRowJob.objects.filter(pk=job.pk, state=DataRowJob.State.QUEUED).update(
-        state=DataRowJob.State.RUNNING
-    )
-    rows = _job_rows(job.payload)
-    job.payload = []  # the rows live in `rows` now; keep one copy in memory
-    workspace, dataset = job.workspace, job.dataset
-    recipients = [user_group(job.created_by_id)] if job.created_by_id else []
-    schema = metadata_schema(workspace=workspace)
-    duplicates = duplicate_key_lines(rows)
-    size = chunk_size()
-    while True:
-        with transaction.atomic():
-            # The lock serialises concurrent runs of one job; `processed` says where the
-            # last committed chunk ended, so no chunk is written twice.
-            locked = (
-                DataRowJob.objects.select_for_update()
-                .only(*_JOB_COUNTERS, "dataset_id")
-                .filter(pk=job.pk)
-                .first()
-            )
-            if locked is None:  # the dataset (and its jobs) was deleted meanwhile
-                return None
-            if locked.state in JOB_DONE or locked.processed >= len(rows):
-                break
-            chunk = rows[locked.processed : locked.processed + size]
-            outcome = _process_chunk(
-                chunk,
-                workspace=workspace,
-                dataset=dataset,
-                schema=schema,
-                default_media_type=None,
-                duplicates=duplicates,
-            )
-            room = max(max_stored_errors() - len(locked.errors), 0)
-            locked.errors = list(locked.errors) + [e.as_dict() for e in outcome.errors[:room]]
-            locked.processed += len(chunk)
-            locked.created += len(outcome.created_ids)
-            locked.updated += len(outcome.updated_ids)
-            locked.state = DataRowJob.State.RUNNING
-            DataRowJob.objects.filter(pk=job.pk).update(
-                processed=F("processed") + len(chunk),
-                created=F("created") + len(outcome.created_ids),
-                updated=F("updated") + len(outcome.updated_ids),
-                errors=locked.errors,
-                state=DataRowJob.State.RUNNING,
-            )
-            send_event_on_commit(job_event(locked), recipients)
-    return _job_finish(job, recipients)
-
-
-def _job_finish(job: DataRowJob, recipients: list[str]) -> DataRowJob | None:
-    with transaction.atomic():
-        locked = (
-            DataRowJob.objects.select_for_update()
-            .only(*_JOB_COUNTERS, "dataset_id", "finished_at")
-            .filter(pk=job.pk)
-            .first()
-        )
-        if locked is None:
-            return None
-        if locked.state in JOB_DONE:
-            return locked
-        errors = data_row_job_error_count(locked)
-        locked.state = (
-            DataRowJob.State.FINISHED_WITH_ERRORS if errors else DataRowJob.State.FINISHED
-        )
-        locked.finished_at = timezone.now()
-        DataRowJob.objects.filter(pk=job.pk).update(
-            state=locked.state, finished_at=locked.finished_at, payload=[]
-        )
-        audit_record(
-            workspace=job.workspace,
-            actor=job.created_by,
-            verb="data_rows.bulk_created",
-            target=job.dataset,
-            target_type="dataset",
-            after={
-                "rows": locked.total,
-                "created": locked.created,
-                "updated": locked.updated,
-                "errors": errors,
-                "job": str(job.pk),
-            },
-        )
-        message = (
-            f"Upload to {job.dataset.name} finished: {locked.created:,} created, "
-            f"{locked.updated:,} updated, {errors:,} with errors."
-        )
-        send_event_on_commit(job_event(locked, message=message), recipients)
-    return locked
-
-
-def data_row_job_fail(*, workspace_id: Any, job_id: Any, message: str) -> None:
-    """Mark a job failed (its committed chunks stay); used when the task gives up."""
-    with transaction.atomic():
-        job = (
-            DataRowJob.objects.select_for_update()
-            .select_related("dataset")
-            .defer("payload")
-            .filter(pk=parse_id(job_id), workspace_id=parse_id(workspace_id))
-            .first()
-        )
-        if job is None or job.state in JOB_DONE:
-            return
-        job.state = DataRowJob.State.FAILED
-        job.finished_at = timezone.now()
-        job.save(update_fields=["state", "finished_at"])
-        if job.created_by_id:
-            text = f"Upload to {job.dataset.name} failed: {message}"
-            send_event_on_commit(job_event(job, message=text), [user_group(job.created_by_id)])
+#: the engine (``projects.jobs.DataRowJobEngine``) that runs upload jobs
+DATA_ROW_JOB = "projects.run_data_row_job"
 
 
 # --- single data rows -------------------------------------------------------------------

@@ -60,7 +60,8 @@ from labelhub.access.services import require
 from labelhub.core.audit import audit_record
 from labelhub.core.errors import Conflict, NotFound, ValidationFailed
 from labelhub.core.validation import clean_text
-from labelhub.projects.models import FeatureSchema, MediaType, Ontology, Project, Task
+from labelhub.projects.hooks import labeled_project_ids
+from labelhub.projects.models import FeatureSchema, MediaType, Ontology, Project
 from labelhub.projects.selectors.ontologies import iter_features, ontology_version
 from labelhub.workspaces.models import Workspace
 
@@ -800,14 +801,9 @@ def _refuse_incompatible(obj: Ontology, parsed: ParsedOntology, existing: _Exist
     ]
     if not (removed or changed):
         return
+    using = Project.objects.filter(workspace=obj.workspace_id, ontology=obj)
     labeled = list(
-        Project.objects.filter(
-            workspace=obj.workspace_id,
-            ontology=obj,
-            pk__in=Task.objects.filter(workspace=obj.workspace_id, labeled=True).values(
-                "project_id"
-            ),
-        )
+        using.filter(pk__in=labeled_project_ids(using.values_list("pk", flat=True)))
         .order_by("name")
         .values_list("name", flat=True)
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -22,15 +21,18 @@ from labelhub.access.services import project_grant_set, require
 from labelhub.core.audit import actor_identity, audit_record
 from labelhub.core.errors import Conflict, ValidationFailed
 from labelhub.core.ids import parse_id
+from labelhub.core.jobs import engine_for
 from labelhub.core.validation import clean_colour, clean_text
+from labelhub.projects.hooks import labeled_project_ids, project_size
 from labelhub.projects.models import (
     InstructionsAcknowledgement,
     MediaType,
     Ontology,
     Project,
+    ProjectDeletion,
     Tag,
-    Task,
 )
+from labelhub.projects.services.deletion import instructions_file_discard, project_delete_now
 from labelhub.workspaces.models import Role, Workspace
 
 #: settings the project settings page and API change, with their validation bounds
@@ -68,7 +70,7 @@ def _tags(workspace: Workspace, values: Any) -> list[Tag]:
 
 def project_has_labels(project: Project) -> bool:
     """True once any data row of the project carries a label."""
-    return Task.objects.filter(project=project, labeled=True).exists()
+    return project.pk in labeled_project_ids([project.pk])
 
 
 def project_create(
@@ -291,18 +293,6 @@ def instructions_update(
     return project
 
 
-def instructions_file_discard(name: str) -> bool:
-    """Delete a stored instructions file once no project refers to it; True if deleted.
-
-    Duplicated projects share their source's file, so a replaced or deleted project's
-    file stays while another project still shows it.
-    """
-    if not name or Project.objects.filter(instructions_file=name).exists():
-        return False
-    default_storage.delete(name)
-    return True
-
-
 def instructions_acknowledge(*, project: Project, actor: Any) -> InstructionsAcknowledgement:
     """Record that the actor read the current instructions (idempotent per version)."""
     require(actor, Permission.VIEW_PROJECT, project)
@@ -385,13 +375,13 @@ def project_delete(*, project: Project, actor: Any, confirm: Any) -> bool:
     """Delete a project and everything it owns; ``confirm`` must repeat its name.
 
     Small projects go at once (returns True). A project with more tasks than
-    ``PROJECT_DELETE_SYNC_LIMIT`` is hidden at once and deleted by a background job
-    (returns False); the job deletes in chunks and is safe to run twice.
+    ``PROJECT_DELETE_SYNC_LIMIT`` is hidden at once and deleted by a ``ProjectDeletion``
+    job (returns False), which deletes in chunks and is safe to run twice.
     """
     require(actor, Permission.MANAGE_PROJECT_SETTINGS, project)
     if confirm != project.name:
         raise ValidationFailed("Type the project's name to confirm.", field="confirm")
-    tasks = Task.objects.filter(project=project).count()
+    tasks = project_size(project.pk)
     limit = getattr(settings, "PROJECT_DELETE_SYNC_LIMIT", 20_000)
     with transaction.atomic():
         audit_record(
@@ -403,34 +393,21 @@ def project_delete(*, project: Project, actor: Any, confirm: Any) -> bool:
         )
         if tasks > limit:
             Project.objects.filter(pk=project.pk).update(deleting_since=timezone.now())
-            from labelhub.projects.tasks import delete_project_task
-
-            workspace_id, project_id = str(project.workspace_id), str(project.pk)
-            transaction.on_commit(
-                lambda: delete_project_task.delay(workspace_id=workspace_id, project_id=project_id)
+            job = ProjectDeletion.objects.create(
+                workspace_id=project.workspace_id,
+                project=project,
+                project_name=project.name,
+                created_by=actor_identity(actor)[0],
+                total=tasks,
             )
+            engine_for(PROJECT_DELETION).enqueue_on_commit(job)
             return False
-        project_purge(workspace_id=project.workspace_id, project_id=project.pk)
+        project_delete_now(project)
     return True
 
 
-def project_purge(*, workspace_id: Any, project_id: Any) -> bool:
-    """Delete a project's tasks in chunks, then the project; True when it is gone."""
-    project = Project.objects.filter(workspace_id=workspace_id, pk=project_id).first()
-    if project is None:
-        return True  # already gone: a retried job has nothing left to do
-    while True:
-        # Chunks, so one statement never holds millions of row locks.
-        with transaction.atomic():
-            ids = list(Task.objects.filter(project=project).values_list("pk", flat=True)[:10_000])
-            if not ids:
-                break
-            Task.objects.filter(pk__in=ids).delete()
-    old_file = project.instructions_file.name or ""
-    project.delete()
-    if old_file:
-        transaction.on_commit(lambda: instructions_file_discard(old_file))
-    return True
+#: the engine (``projects.jobs.ProjectDeletionEngine``) that deletes large projects
+PROJECT_DELETION = "projects.run_project_deletion"
 
 
 # --- tags -------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Console pages: project list (tags, search, sort, manage tags), create, overview,
-members, settings (basic, quality, advanced, instructions, duplicate, delete)."""
+"""Console pages: project list (tags, search, sort, manage tags), create, members,
+settings (basic, quality, advanced, instructions, duplicate, delete)."""
 
 from __future__ import annotations
 
@@ -112,43 +112,6 @@ class ProjectListView(ConsoleView, View):
         except ApplicationError as exc:
             flash_error(request, exc)
         return redirect("console:projects")
-
-
-class ProjectOverviewView(ProjectPage, View):
-    tab = "overview"
-
-    @guarded
-    def get(self, request, project_id):
-        counts = selectors.status_counts(project=self.project)
-        labels = {
-            "to_label": "To label",
-            "in_review": "In review",
-            "in_rework": "In rework",
-            "done": "Done",
-            "skipped": "Skipped",
-        }
-        return self.page(
-            request,
-            "projects/overview.html",
-            {
-                "counts": [(labels[k], k, v) for k, v in counts.items()],
-                "total": sum(counts.values()),
-                "batches": selectors.batch_list(project=self.project)[:10],
-                "members": ProjectGrant.objects.filter(project=self.project).select_related(
-                    "user", "group", "custom_role"
-                ),
-                "acknowledged": services.instructions_acknowledged(
-                    project=self.project, user=request.user
-                ),
-            },
-        )
-
-    @guarded
-    def post(self, request, project_id):
-        if request.POST.get("action") == "acknowledge":
-            services.instructions_acknowledge(project=self.project, actor=request.user)
-            messages.success(request, "Thanks — instructions acknowledged.")
-        return redirect("console:project", project_id=self.project.pk)
 
 
 class ProjectMembersView(ProjectPage, View):
@@ -368,7 +331,6 @@ urlpatterns = [
         InstructionsFileView.as_view(),
         name="project-instructions-file",
     ),
-    path("projects/<str:project_id>/", ProjectOverviewView.as_view(), name="project"),
     path(
         "projects/<str:project_id>/members/", ProjectMembersView.as_view(), name="project-members"
     ),

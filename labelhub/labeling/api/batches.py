@@ -12,16 +12,16 @@ from rest_framework.response import Response
 from labelhub.access.permissions import Permission
 from labelhub.core.api import WorkspaceScopedView
 from labelhub.core.pagination import CursorPagination
-from labelhub.projects.models import Batch, BatchEvent, Task
-from labelhub.projects.selectors import projects as selectors
-from labelhub.projects.serializers.projects import (
+from labelhub.labeling.models import Batch, BatchEvent, Task
+from labelhub.labeling.selectors import tasks as selectors
+from labelhub.labeling.serializers import (
     BatchCreateSerializer,
     BatchSerializer,
     BatchUpdateSerializer,
     PriorityActionSerializer,
     TaskRowSerializer,
 )
-from labelhub.projects.services import batches as services
+from labelhub.labeling.services import batches as services
 
 
 class BatchListView(WorkspaceScopedView):

@@ -13,11 +13,12 @@ from labelhub.access.permissions import Permission
 from labelhub.core.errors import ApplicationError, NotFound
 from labelhub.core.ids import parse_id
 from labelhub.core.views import apply_error_to_form, flash_error
+from labelhub.labeling.forms import STATUS_CHOICES, BatchCreateForm
+from labelhub.labeling.models import Batch, BatchEvent
+from labelhub.labeling.selectors import tasks as selectors
+from labelhub.labeling.services import batches as services
 from labelhub.projects.console import ProjectPage, guarded
-from labelhub.projects.forms.projects import STATUS_CHOICES, BatchCreateForm
-from labelhub.projects.models import Batch, BatchEvent, Dataset
-from labelhub.projects.selectors import projects as selectors
-from labelhub.projects.services import batches as services
+from labelhub.projects.models import Dataset
 
 
 class BatchesView(ProjectPage, View):

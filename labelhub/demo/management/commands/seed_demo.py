@@ -12,9 +12,23 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from labelhub.access import services as access
+from labelhub.access.models import Group
 from labelhub.accounts.models import User
-from labelhub.accounts.services import invitation_create, user_create
-from labelhub.workspaces.models import Membership, Role, Tenant
+from labelhub.accounts.services import api_key_create, invitation_create, user_create
+from labelhub.imports.models import ImportJob
+from labelhub.imports.services import import_job_create, import_job_run
+from labelhub.labeling.models import Task
+from labelhub.labeling.services import batches
+from labelhub.notifications.models import Notification
+from labelhub.notifications.services import notification_mark_read
+from labelhub.projects.models import DataRow, Dataset, MetadataField, Ontology, Project
+from labelhub.projects.services import datasets as ds
+from labelhub.projects.services import projects
+from labelhub.projects.services.datasets import InputRow
+from labelhub.projects.services.ontologies import ontology_create
+from labelhub.projects.services.projects import project_settings_update
+from labelhub.workspaces.models import Membership, Role, Tenant, Workspace
 from labelhub.workspaces.services import (
     membership_add,
     membership_change_role,
@@ -183,8 +197,6 @@ class Command(BaseCommand):
 
     def _seed_access(self, vision, admin, users) -> None:
         """Custom roles, a group working on a project, an API key."""
-        from labelhub.access import services as access
-        from labelhub.accounts.services import api_key_create
 
         access.custom_role_create(
             workspace=vision,
@@ -217,8 +229,6 @@ class Command(BaseCommand):
 
     def _seed_ontologies(self, vision, admin) -> None:
         """Two ontologies: street objects (nested, 3 levels) and receipt fields (text)."""
-        from labelhub.projects.models import Ontology
-        from labelhub.projects.services.ontologies import ontology_create
 
         def yes_no():
             return [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]
@@ -269,11 +279,6 @@ class Command(BaseCommand):
     def _seed_projects(self) -> None:
         """Projects with tags, instructions, a group, batches from the demo datasets, and
         tasks spread over the statuses so the overview has something to show."""
-        from labelhub.access import services as access
-        from labelhub.access.models import Group
-        from labelhub.projects.models import Dataset, Ontology, Task
-        from labelhub.projects.services import batches, projects
-        from labelhub.workspaces.models import Workspace
 
         vision = Workspace.objects.get(name="Vision", tenant__name="Demo Labs")
         admin = User.objects.get(email=PEOPLE[0][0])
@@ -352,10 +357,6 @@ class Command(BaseCommand):
         with global keys and metadata; a custom enum field "camera"."""
         from datetime import UTC, datetime, timedelta
 
-        from labelhub.projects.models import DataRow, Dataset, MetadataField
-        from labelhub.projects.services import datasets as ds
-        from labelhub.projects.services.datasets import InputRow
-
         if not MetadataField.objects.filter(workspace=vision, name="camera").exists():
             ds.metadata_field_create(
                 workspace=vision,
@@ -432,9 +433,6 @@ class Command(BaseCommand):
         on "Street scenes" model pre-labels v1 (with 3 invalid lines), v2 (onto rows holding
         v1's, so it warns) and a dry run; on "Receipts" reviewed ground truth (4 rows Done).
         Each job notifies the admin; the dry run's notification is read, the others not."""
-        from labelhub.notifications.models import Notification
-        from labelhub.notifications.services import notification_mark_read
-        from labelhub.projects.models import DataRow, Project
 
         admin = User.objects.filter(email=PEOPLE[0][0]).first()
         projects = {
@@ -487,8 +485,6 @@ class Command(BaseCommand):
     def _import(self, project, admin, name, kind, lines, *, dry_run=False, before=None):
         """Create and run one import job unless the project has one of that name; the new
         job, or None when it existed already."""
-        from labelhub.imports.models import ImportJob
-        from labelhub.imports.services import import_job_create, import_job_run
 
         if not lines or ImportJob.objects.filter(project=project, name=name).exists():
             return None
@@ -504,7 +500,6 @@ class Command(BaseCommand):
 
     @staticmethod
     def _prelabel_threshold(project, admin) -> None:
-        from labelhub.projects.services.projects import project_settings_update
 
         project_settings_update(project=project, actor=admin, prelabel_confidence_threshold=0.5)
 

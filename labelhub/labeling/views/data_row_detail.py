@@ -15,10 +15,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views import View
 
 from labelhub.core.ids import parse_id
-from labelhub.imports.models import Annotation
-from labelhub.imports.selectors import row_annotations
+from labelhub.labeling.models import Annotation, Task
+from labelhub.labeling.selectors.annotations import row_annotations
 from labelhub.projects.console import ProjectPage, guarded
-from labelhub.projects.models import DataRow, MediaType, Project, Task
+from labelhub.projects.models import DataRow, MediaType, Project
 from labelhub.projects.selectors.ontologies import iter_features
 
 #: stroke of a feature whose ontology gives no colour

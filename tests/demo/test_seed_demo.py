@@ -12,17 +12,17 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db.models import Count
 
-from labelhub.core.management.commands.seed_demo import (
+from labelhub.core.models import AuditLogEntry
+from labelhub.demo.management.commands.seed_demo import (
     ROAD,
     SCENE_SIZE,
     street_scene,
     street_scene_svg,
 )
-from labelhub.core.models import AuditLogEntry
-from labelhub.imports.models import Annotation, ImportJob, ImportLineError
-from labelhub.labeling.models import Label
+from labelhub.imports.models import ImportJob, ImportLineError
+from labelhub.labeling.models import Annotation, Label, Task
 from labelhub.notifications.models import Notification
-from labelhub.projects.models import DataRow, Project, Task
+from labelhub.projects.models import DataRow, Project
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,8 @@ from labelhub.access.services import require
 from labelhub.core.audit import actor_identity, audit_record
 from labelhub.core.errors import Conflict, ValidationFailed
 from labelhub.core.ids import parse_id
-from labelhub.projects.models import Batch, BatchEvent, DataRow, Dataset, Project, Task
+from labelhub.labeling.models import Batch, BatchEvent, Task
+from labelhub.projects.models import DataRow, Dataset, Project
 
 MAX_ROWS_PER_REQUEST = 100_000
 _CHUNK = 5_000

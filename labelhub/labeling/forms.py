@@ -1,0 +1,43 @@
+"""Console forms of batches and of the data rows tab."""
+
+from __future__ import annotations
+
+from django import forms
+
+from labelhub.labeling.models import Task
+
+
+class BatchCreateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    source = forms.ChoiceField(
+        choices=[("dataset", "From a dataset"), ("global_keys", "By global keys")],
+        initial="dataset",
+    )
+    dataset = forms.ChoiceField(required=False)
+    sample = forms.ChoiceField(
+        choices=[
+            ("all", "All rows"),
+            ("random", "Random N"),
+            ("first", "Oldest N"),
+            ("last", "Newest N"),
+        ],
+        required=False,
+    )
+    count = forms.IntegerField(required=False, min_value=1, label="N")
+    global_keys = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Global keys (one per line)"
+    )
+    priority = forms.IntegerField(
+        min_value=1, max_value=5, initial=5, label="Priority (1 highest … 5)"
+    )
+    consensus_coverage = forms.IntegerField(
+        min_value=0, max_value=100, initial=0, label="Consensus coverage %"
+    )
+    consensus_labels = forms.IntegerField(min_value=2, initial=2, label="Labels per consensus row")
+
+    def __init__(self, *args, datasets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].choices = [("", "—")] + [(str(d.pk), d.name) for d in datasets]
+
+
+STATUS_CHOICES = [("", "Any status"), *Task.Status.choices]

@@ -1,0 +1,30 @@
+"""Labeling's answers to the hooks lower apps offer (registered in ``apps.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from labelhub.labeling.models import Task
+from labelhub.labeling.services.tasks import tasks_purge_chunk
+
+
+def labeled_project_ids(project_ids: Iterable[Any]) -> set[Any]:
+    """Which of the projects hold a labeled data row."""
+    ids = list(project_ids)
+    if not ids:
+        return set()
+    found = Task.objects.filter(project_id__in=ids, labeled=True).values_list(
+        "project_id", flat=True
+    )
+    return set(found.distinct())
+
+
+def task_count(project_id: Any) -> int:
+    """Tasks of a project (what deleting it costs)."""
+    return Task.objects.filter(project_id=project_id).count()
+
+
+def purge_tasks(project_id: Any) -> int:
+    """Delete one chunk of a project's tasks."""
+    return tasks_purge_chunk(project_id=project_id)

@@ -1,0 +1,9 @@
+"""Console URLs of the labeling app (console namespace): overview, batches, data rows."""
+
+from labelhub.labeling.views import batches, data_row_detail, overview
+
+urlpatterns = [
+    *overview.urlpatterns,
+    *batches.urlpatterns,
+    *data_row_detail.urlpatterns,
+]
