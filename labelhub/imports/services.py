@@ -25,6 +25,7 @@ from labelhub.core.bulk import copy_insert
 from labelhub.core.errors import Conflict, ValidationFailed
 from labelhub.core.ids import new_id_strings, parse_id
 from labelhub.core.live import project_group, send_event_on_commit, user_group
+from labelhub.core.parsers import too_deep
 from labelhub.core.validation import clean_text
 from labelhub.imports.models import (
     Annotation,
@@ -356,11 +357,16 @@ def _json_lines(items: Sequence[Any]) -> Iterator[tuple[int, str]]:
     for number, item in enumerate(items, start=1):
         if isinstance(item, str):
             try:  # one line per item, even when the text spans several
-                item = orjson.loads(item)
+                parsed = orjson.loads(item)
+                # too deep to write back (orjson writes 255 levels): kept as text, refused later
+                readable = not too_deep(parsed, item)
             except orjson.JSONDecodeError:
+                readable = False
+            if not readable:
                 text = item.replace("\r", "\x01").replace("\n", "\x01").replace("\x00", "\x01")
                 yield number, text if text.strip() else "\x01"
                 continue
+            item = parsed
         yield number, orjson.dumps(item).decode()
 
 
