@@ -28,6 +28,7 @@ from labelhub.projects.serializers.projects import (
     ProjectSerializer,
     ProjectSettingsSerializer,
     ProjectUpdateSerializer,
+    TagCreateSerializer,
     TagSerializer,
     TagWriteSerializer,
     instructions_payload,
@@ -307,9 +308,9 @@ class TagListView(WorkspaceScopedView):
     def get(self, request):
         return Response({"results": TagSerializer(self.get_queryset(), many=True).data})
 
-    @extend_schema(request=TagWriteSerializer, responses=TagSerializer)
+    @extend_schema(request=TagCreateSerializer, responses=TagSerializer)
     def post(self, request):
-        data = TagWriteSerializer(data=request.data)
+        data = TagCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tag = services.tag_create(workspace=self.workspace, actor=self.actor, **data.validated_data)
         return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
