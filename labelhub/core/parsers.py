@@ -42,7 +42,9 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _explain(data: bytes | bytearray | memoryview | str, exc: orjson.JSONDecodeError):
+def _explain(
+    data: bytes | bytearray | memoryview | str, exc: orjson.JSONDecodeError
+) -> JSONInputError:
     """The JSONInputError for text orjson refused, worded for people."""
     if exc.msg.startswith("str is not valid UTF-8"):
         # orjson says so of any bad byte; in a str only a lone surrogate can be bad
@@ -54,9 +56,9 @@ def _explain(data: bytes | bytearray | memoryview | str, exc: orjson.JSONDecodeE
     if "depth limit" in exc.msg:
         return JSONInputError(DEPTH_MESSAGE)
     if len(data) <= _REWORD_LIMIT:
+        raw = bytes(data) if isinstance(data, memoryview) else data
         try:
-            json.loads(bytes(data) if isinstance(data, memoryview) else data,
-                       parse_constant=_refuse_constant)  # fmt: skip
+            json.loads(raw, parse_constant=_refuse_constant)
         except json.JSONDecodeError as py_exc:
             return JSONInputError(py_exc.msg, py_exc.lineno, py_exc.colno)
         except RecursionError:
