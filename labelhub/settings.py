@@ -336,8 +336,10 @@ REST_FRAMEWORK = {
         "labelhub.core.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # orjson with a depth limit, lone surrogates refused: bad JSON is 400, never a crash.
+    "DEFAULT_PARSER_CLASSES": ["labelhub.core.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_METADATA_CLASS": "labelhub.core.metadata.ApiMetadata",
     "DEFAULT_PAGINATION_CLASS": "labelhub.core.pagination.CursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -16,6 +16,7 @@ from labelhub.access.services import require
 from labelhub.core.audit import audit_record
 from labelhub.core.bulk import insert_rows
 from labelhub.core.errors import Conflict, ValidationFailed
+from labelhub.core.parsers import too_deep
 from labelhub.core.validation import clean_text
 from labelhub.imports.jobs import ENGINE, line_status
 from labelhub.imports.models import ImportJob, ImportPayloadChunk, ImportReportChunk
@@ -105,11 +106,16 @@ def _json_lines(items: Sequence[Any]) -> Iterator[tuple[int, str]]:
     for number, item in enumerate(items, start=1):
         if isinstance(item, str):
             try:  # one line per item, even when the text spans several
-                item = orjson.loads(item)
+                parsed = orjson.loads(item)
+                # too deep to write back (orjson writes 255 levels): kept as text, refused later
+                readable = not too_deep(parsed, item)
             except orjson.JSONDecodeError:
+                readable = False
+            if not readable:
                 text = item.replace("\r", "\x01").replace("\n", "\x01").replace("\x00", "\x01")
                 yield number, text if text.strip() else "\x01"
                 continue
+            item = parsed
         yield number, orjson.dumps(item).decode()
 
 

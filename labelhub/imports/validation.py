@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from labelhub.core.ids import parse_id
+from labelhub.core.parsers import MAX_JSON_DEPTH, too_deep
 from labelhub.labeling.selectors.annotations import stored_annotation_keys
 from labelhub.labeling.selectors.tasks import rows_in_project
 from labelhub.projects.models import DataRow, FeatureSchema, MediaType, Project
@@ -186,6 +187,9 @@ class ImportContext:
                 line = loads(raw) if type(raw) is str and "\\u0000" not in raw else parse(raw)
             except orjson.JSONDecodeError:
                 line = parse(raw)  # the error, worded
+            else:
+                if type(raw) is str and too_deep(line, raw):
+                    line = parse(raw)  # the error, worded
             parsed.append(line)
             if type(line) is not dict:
                 continue
@@ -308,17 +312,30 @@ PRELABEL_SOURCE = "prelabel"
 GROUND_TRUTH_SOURCE = "ground_truth"
 
 
+_TOO_DEEP = object()
+
+
 def parse_line(line: Any) -> Any:
     """A line's JSON value (text or bytes parsed; a ``LineInvalid`` when not JSON)."""
     if isinstance(line, (str, bytes, bytearray)):
         try:
             value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
+            if "depth limit" not in exc.msg:
+                return LineInvalid(
+                    error(
+                        "InvalidJson",
+                        f"The line is not valid JSON ({exc.msg} at column {exc.colno}); "
+                        "write one JSON object per line.",
+                    )
+                )
+            value = _TOO_DEEP  # deeper than orjson's own limit: the message below
+        if value is _TOO_DEEP or too_deep(value, line):
+            # validators and renderers of the annotation recurse into it
             return LineInvalid(
                 error(
                     "InvalidJson",
-                    f"The line is not valid JSON ({exc.msg} at column {exc.colno}); "
-                    "write one JSON object per line.",
+                    f"The line nests arrays and objects deeper than {MAX_JSON_DEPTH} levels.",
                 )
             )
         # JSON can only carry NUL escaped, so the raw text tells cheaply when to look.

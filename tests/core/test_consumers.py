@@ -73,6 +73,21 @@ async def test_malformed_message_gets_error(labeler):
     await communicator.disconnect()
 
 
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"type": "subscribe", "group": "\\ud800"}'])
+async def test_deep_or_surrogate_message_gets_error_and_the_socket_lives(labeler, text):
+    communicator, _, _ = await _connect(labeler)
+    await communicator.receive_json_from()
+    await communicator.send_to(text_data=text)
+    assert await communicator.receive_json_from() == {
+        "type": "error",
+        "code": "invalid",
+        "message": "Unknown message.",
+    }
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from() == {"type": "pong"}
+    await communicator.disconnect()
+
+
 def _send_now(event, groups):
     from labelhub.core.live import send_event_now
 

@@ -222,3 +222,47 @@ def test_ground_truth_by_api_key_is_authored_by_the_keys_owner(
     assert list(Label.objects.values_list("author", "origin", "import_job")) == [
         (admin.pk, "imported", job.pk)
     ]
+
+
+DEEP_LINE_ERROR = {
+    "name": "InvalidJson",
+    "message": "The line nests arrays and objects deeper than 64 levels.",
+    "additionalInfo": None,
+}
+
+
+@pytest.mark.parametrize("body_kind", ["ndjson", "json"])
+def test_deeply_nested_lines_are_line_errors(admin_client, setup, run_on_commit, body_kind):
+    # Given a valid line and lines nested past LabelHub's limit (65), past orjson's writer
+    # (300: it writes 255 levels) and past orjson's reader (2,000)
+    project, _ = setup
+    deep = [
+        json.dumps(line(uuid="d65", extra=json.loads("[" * 65 + "]" * 65))),
+        "[" * 300 + "]" * 300,
+        "[" * 2000,
+    ]
+    lines = [json.dumps(line(uuid="a")), *deep]
+    # When they are imported as NDJSON, or as a JSON body of strings
+    with run_on_commit():
+        if body_kind == "ndjson":
+            r = admin_client.post(
+                url(project) + "?name=deep&kind=prelabels",
+                "\n".join(lines),
+                content_type="application/x-ndjson",
+            )
+        else:
+            body = {"name": "deep", "kind": "prelabels", "lines": lines}
+            r = admin_client.post(url(project), body, format="json")
+    # Then each deep line is one line error and the valid line is written
+    assert r.status_code == 202, r.content
+    job = ImportJob.objects.get()
+    assert (job.state, job.lines_valid, job.lines_invalid) == ("finished_with_errors", 1, 3)
+    report = report_of(job)
+    assert [(s["line"], s["status"]) for s in report] == [
+        (1, "SUCCESS"),
+        (2, "FAILURE"),
+        (3, "FAILURE"),
+        (4, "FAILURE"),
+    ]
+    assert [s["errors"] for s in report[1:]] == [[DEEP_LINE_ERROR]] * 3
+    assert list(Annotation.objects.values_list("uuid", flat=True)) == ["a"]

@@ -155,6 +155,13 @@ def test_ndjson_and_json_files(web, dataset):
         ),
         ("rows.csv", b"\xff\xfe\x00", "The file must be UTF-8 text."),
         ("rows.json", b"[]", "Give at least one row."),
+        (
+            "rows.json",
+            b'[{"row_data": "x", "global_key": "\\ud800"}]',
+            "Not valid JSON: a string holds a lone surrogate (\\ud800 to \\udfff without its "
+            "pair), which is not valid Unicode: line 1 column 35.",
+        ),
+        ("rows.json", b"[" * 100_000, "Not valid JSON: nested deeper than 64 levels."),
     ],
 )
 def test_unreadable_files_say_why_beside_the_field(web, dataset, name, content, message):

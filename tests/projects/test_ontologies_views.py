@@ -97,6 +97,16 @@ class TestList:
                 "quotes."
             ]
         }
+        for text, error in [
+            ("[" * 100_000, "Not valid JSON: nested deeper than 64 levels."),
+            (
+                '{"tools": [{"name": "\\udc00"}]}',
+                "Not valid JSON: line 1, column 22: a string holds a lone surrogate (\\ud800 "
+                "to \\udfff without its pair), which is not valid Unicode.",
+            ),
+        ]:
+            doc = dom(console.post("/ontologies/", {"name": "street objects", "ontology": text}))
+            assert field_errors(doc, "ontology-form") == {"Labelbox JSON (optional)": [error]}
         bad = json.dumps({"tools": [{"tool": "circle", "name": "Sign"}]})
         doc = dom(console.post("/ontologies/", {"name": "street objects", "ontology": bad}))
         assert doc.one("form", data_testid="ontology-form").one("div", cls="form-errors").texts(

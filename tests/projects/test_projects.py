@@ -473,3 +473,27 @@ def test_large_project_is_hidden_then_deleted_in_the_background(
     # Running the job again is harmless.
     ids = {"workspace_id": str(workspace.pk), "job_id": str(deletion.pk)}
     assert run_project_deletion_task.delay(**ids).get() == "finished"
+
+
+class TestTagsApi:
+    def test_create_without_a_name_is_400_and_creates_nothing(self, admin_client):
+        before = AuditLogEntry.objects.count()
+        r = admin_client.post("/api/v1/tags/", {"colour": "#ff0000"}, format="json")
+        assert r.status_code == 400
+        assert r.json() == {
+            "error": {
+                "code": "invalid",
+                "message": "The input is not valid.",
+                "details": {"name": ["This field is required."]},
+            }
+        }
+        assert (Tag.objects.count(), AuditLogEntry.objects.count()) == (0, before)
+
+    def test_create_with_a_name_and_rename_without_one(self, admin_client):
+        r = admin_client.post("/api/v1/tags/", {"name": "urgent"}, format="json")
+        assert r.status_code == 201
+        assert (r.json()["name"], r.json()["colour"]) == ("urgent", "#868E96")
+        tag_id = r.json()["id"]
+        r = admin_client.patch(f"/api/v1/tags/{tag_id}/", {"colour": "#FF0000"}, format="json")
+        assert r.status_code == 200
+        assert (r.json()["name"], r.json()["colour"]) == ("urgent", "#FF0000")

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from labelhub.access.permissions import Permission
 from labelhub.core.api import WorkspaceScopedView
 from labelhub.core.errors import ValidationFailed
+from labelhub.core.parsers import JSONParser
 from labelhub.projects.models import DataRow, DataRowJob, Dataset, MediaType, MetadataField
 from labelhub.projects.selectors import datasets as selectors
 from labelhub.projects.serializers.datasets import (
@@ -43,7 +44,6 @@ from labelhub.projects.serializers.datasets import (
     MetadataFieldCreateSerializer,
     MetadataFieldSerializer,
     field_spec_data,
-    loads,
     rows_from_json,
     rows_from_ndjson,
 )
@@ -53,22 +53,14 @@ READ = Permission.VIEW_WORKSPACE
 WRITE = Permission.MANAGE_DATASETS
 
 
-class JSONRowsParser(BaseParser):
+class JSONRowsParser(JSONParser):
     """``application/json`` for uploads, read from the stream.
 
-    DRF's JSONParser reads ``request.body``, which Django caps at
-    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB: about 10,000 rows); uploads are capped by
-    ``DATA_ROWS_MAX_BODY_BYTES`` instead (checked before parsing). NaN/Infinity are refused.
+    Reading the stream, not ``request.body`` (capped by Django at
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``, 2.5 MB: about 10,000 rows), lets uploads be capped by
+    ``DATA_ROWS_MAX_BODY_BYTES`` instead (checked before parsing). The core parser refuses
+    NaN/Infinity, lone surrogates and deep nesting.
     """
-
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        encoding = (parser_context or {}).get("encoding", "utf-8")
-        try:
-            return loads(stream.read().decode(encoding))
-        except (ValueError, RecursionError) as exc:
-            raise ParseError(f"JSON parse error - {exc}")
 
 
 class NDJSONRows(list):

@@ -7,7 +7,7 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from labelhub.access import services as access_services
@@ -16,6 +16,7 @@ from labelhub.access.models import Group, ProjectGrant
 from labelhub.access.permissions import Permission
 from labelhub.core.api import WorkspaceScopedView
 from labelhub.core.errors import ValidationFailed
+from labelhub.core.parsers import JSONParser
 from labelhub.projects.models import Project, Tag
 from labelhub.projects.selectors import projects as selectors
 from labelhub.projects.serializers.projects import (
@@ -27,6 +28,7 @@ from labelhub.projects.serializers.projects import (
     ProjectSerializer,
     ProjectSettingsSerializer,
     ProjectUpdateSerializer,
+    TagCreateSerializer,
     TagSerializer,
     TagWriteSerializer,
     instructions_payload,
@@ -281,9 +283,9 @@ class TagListView(WorkspaceScopedView):
     def get(self, request):
         return Response({"results": TagSerializer(self.get_queryset(), many=True).data})
 
-    @extend_schema(request=TagWriteSerializer, responses=TagSerializer)
+    @extend_schema(request=TagCreateSerializer, responses=TagSerializer)
     def post(self, request):
-        data = TagWriteSerializer(data=request.data)
+        data = TagCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tag = services.tag_create(workspace=self.workspace, actor=self.actor, **data.validated_data)
         return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)

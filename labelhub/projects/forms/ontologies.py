@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 
+from labelhub.core.parsers import JSONInputError, loads
 from labelhub.projects.models import MediaType
 from labelhub.projects.services.ontologies import CLASSIFICATION_TYPES, TOOL_TYPES
 
@@ -18,13 +17,10 @@ SCOPE_CHOICES = [("global", "Global (whole data row)"), ("index", "Index (per fr
 def parse_json_text(text: str) -> object:
     """Parse pasted JSON; raise ValidationError naming the line and column of a syntax error."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise forms.ValidationError(
-            f"Not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}."
-        ) from exc
-    except RecursionError as exc:
-        raise forms.ValidationError("Not valid JSON: nested too deeply.") from exc
+        return loads(text)
+    except JSONInputError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}: " if exc.lineno is not None else ""
+        raise forms.ValidationError(f"Not valid JSON: {where}{exc.msg}.") from exc
 
 
 class _Ided(forms.Form):

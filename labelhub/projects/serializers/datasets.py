@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 from rest_framework import serializers
 
 from labelhub.core.api import StrictSerializer
 from labelhub.core.errors import ValidationFailed
+from labelhub.core.parsers import JSONInputError, loads
 from labelhub.projects.models import DataRow, DataRowJob, Dataset, MediaType, MetadataField
 from labelhub.projects.selectors.datasets import FieldSpec, data_row_job_error_count
 from labelhub.projects.services.datasets import ATTACHMENT_TYPES, InputRow
@@ -29,13 +29,10 @@ from labelhub.projects.services.datasets import ATTACHMENT_TYPES, InputRow
 # --- upload readers ---------------------------------------------------------------------
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def loads(text: str | bytes) -> Any:
-    """Parse strict JSON: NaN and Infinity are refused (no database stores them in JSON)."""
-    return json.loads(text, parse_constant=_refuse_constant)
+def _json_problem(exc: JSONInputError) -> str:
+    """A row's or file's message for JSON that was refused."""
+    where = f" (column {exc.colno})" if exc.colno is not None else ""
+    return f"Not valid JSON: {exc.msg}{where}."
 
 
 def rows_from_json(data: Any) -> list[InputRow]:
@@ -55,12 +52,8 @@ def rows_from_ndjson(text: str) -> list[InputRow]:
             continue
         try:
             rows.append(InputRow(number, loads(line)))
-        except json.JSONDecodeError as exc:
-            rows.append(InputRow(number, None, f"Not valid JSON: {exc.msg} (column {exc.colno})."))
-        except ValueError as exc:
-            rows.append(InputRow(number, None, f"Not valid JSON: {exc}."))
-        except RecursionError:
-            rows.append(InputRow(number, None, "Not valid JSON: nested too deeply."))
+        except JSONInputError as exc:
+            rows.append(InputRow(number, None, _json_problem(exc)))
     return rows
 
 
@@ -158,7 +151,7 @@ def rows_from_file(name: str, content: bytes, *, schema: dict[str, FieldSpec]) -
         if start == "[":
             try:
                 return rows_from_json(loads(text))
-            except (ValueError, RecursionError) as exc:
+            except JSONInputError as exc:
                 raise ValidationFailed(f"Not valid JSON: {exc}.", field="file")
         return rows_from_ndjson(text)
     return rows_from_csv(text, schema=schema)

@@ -15,8 +15,16 @@ class TagSerializer(serializers.ModelSerializer):
 
 
 class TagWriteSerializer(StrictSerializer):
+    """A tag's changes (PATCH): each field optional."""
+
     name = serializers.CharField(max_length=60, required=False)
     colour = serializers.CharField(max_length=7, required=False)
+
+
+class TagCreateSerializer(TagWriteSerializer):
+    """A new tag: the name is required (``tag_create`` takes no default for it)."""
+
+    name = serializers.CharField(max_length=60)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
