@@ -128,7 +128,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "labelhub.workspaces.context_processors.workspace",
+                "labelhub.access.context_processors.workspace",
                 "labelhub.notifications.context_processors.notifications",
             ],
         },
@@ -332,7 +332,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     # API keys first: the first class's header decides the 401's WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "labelhub.core.authentication.ApiKeyAuthentication",
+        "labelhub.access.authentication.ApiKeyAuthentication",
         "labelhub.core.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -8,6 +8,7 @@ from labelhub.core import health
 # The console: one namespace, each app's own URLconf mounted here.
 console = [
     path("", include("labelhub.workspaces.urls")),
+    path("", include("labelhub.access.urls")),
     path("", include("labelhub.projects.urls")),
     path("", include("labelhub.labeling.urls")),
     path("", include("labelhub.imports.urls")),

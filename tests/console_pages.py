@@ -11,8 +11,8 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from labelhub.access.models import CustomRole, Group
+from labelhub.access.services.invitations import invitation_create
 from labelhub.accounts.models import User
-from labelhub.accounts.services import invitation_create
 from labelhub.imports.models import ImportJob
 from labelhub.projects.models import DataRow, Dataset, Project
 from labelhub.workspaces.models import Workspace

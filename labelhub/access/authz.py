@@ -17,15 +17,15 @@ from typing import Any
 
 from guardian.core import ObjectPermissionChecker
 
+from labelhub.access.models import ApiKey
 from labelhub.access.permissions import PROJECT_PERMISSIONS, Permission, Scope
+from labelhub.access.selectors import RoleRef, role_ref_of
 from labelhub.workspaces import selectors as ws_selectors
 from labelhub.workspaces.models import Role, Workspace
 
 
 def actor_user(actor: Any) -> Any:
     """The user an actor acts as (an API key's owner), or None when it cannot act."""
-    from labelhub.accounts.models import ApiKey
-
     if isinstance(actor, ApiKey):
         return actor.owner if actor.status == "active" else None
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
@@ -35,8 +35,6 @@ def actor_user(actor: Any) -> Any:
 
 def key_limit(actor: Any) -> frozenset[Permission] | None:
     """The permissions an API key is restricted to, or None (no restriction / not a key)."""
-    from labelhub.accounts.models import ApiKey
-
     if isinstance(actor, ApiKey) and actor.permissions is not None:
         return frozenset(
             Permission(c) for c in actor.permissions if c in Permission._value2member_map_
@@ -52,8 +50,6 @@ def workspace_role(actor: Any, workspace: Workspace) -> str | None:
 
 def workspace_role_ref(actor: Any, workspace: Workspace):
     """Return the RoleRef the actor holds in the workspace, or None without access."""
-    from labelhub.access.selectors import RoleRef, role_ref_of
-
     user = actor_user(actor)
     if user is None:
         return None
@@ -97,10 +93,14 @@ def project_permissions_for(actor: Any, project: Any) -> frozenset[Permission]:
     return frozenset(perms & limit if limit is not None else perms)
 
 
-def _project_of(obj: Any) -> Any:
-    from labelhub.projects.models import Project
+#: the model whose rows carry project permissions (guardian object permissions); named,
+#: not imported: projects sit above access
+PROJECT_MODEL = "projects.project"
 
-    if isinstance(obj, Project):
+
+def _project_of(obj: Any) -> Any:
+    meta = getattr(obj, "_meta", None)
+    if meta is not None and meta.label_lower == PROJECT_MODEL:
         return obj
     return getattr(obj, "project", None)
 

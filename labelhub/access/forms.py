@@ -3,6 +3,7 @@
 from django import forms
 
 from labelhub.access.permissions import Permission, Scope
+from labelhub.workspaces.models import Role
 
 
 def permission_choices(perms=None) -> list[tuple[str, str]]:
@@ -77,3 +78,48 @@ class ApiKeyForm(forms.Form):
     def __init__(self, *args, held=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["permissions"].choices = permission_choices(held)
+
+
+class WorkspaceForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Workspace name")
+
+
+class TenantInviteForm(forms.Form):
+    workspace = forms.ChoiceField(label="Workspace")
+    email = forms.EmailField(label="E-mail")
+    # System roles only: custom roles belong to one workspace, this form spans several.
+    role = forms.ChoiceField(
+        choices=[(r.value, r.label) for r in Role if r != Role.CUSTOM], initial=Role.LABELER
+    )
+
+    def __init__(self, *args, workspaces=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workspace"].choices = [(str(w.pk), w.name) for w in workspaces]
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.UUIDField(required=False, widget=forms.Select)
+    verb = forms.CharField(required=False, max_length=64)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class WorkspaceSettingsForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Workspace name")
+    require_mfa_for_admins = forms.BooleanField(
+        required=False,
+        label="Require two-factor authentication for admins",
+        help_text=(
+            "Members who can manage members or roles must enrol an authenticator and sign in "
+            "with its code before they reach admin pages or the admin API. API keys are exempt."
+        ),
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="E-mail")
+    role = forms.ChoiceField(initial=Role.LABELER)
+
+    def __init__(self, *args, roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = list(roles)

@@ -5,14 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group as AuthGroup
+from django.db.models import Q, QuerySet
+from guardian.shortcuts import get_group_perms, get_user_perms
 
-from labelhub.access.models import CustomRole, Group, GroupEvent, ProjectGrant
+from labelhub.access.models import CustomRole, Group, GroupEvent, Invitation, ProjectGrant
 from labelhub.access.permissions import PROJECT_PERMISSIONS, Permission, Scope
 from labelhub.access.roles import SYSTEM_PROJECT_ROLE_PERMISSIONS, role_permissions
 from labelhub.core.errors import NotFound, ValidationFailed
 from labelhub.core.ids import parse_id
-from labelhub.workspaces.models import Role, Workspace
+from labelhub.workspaces.models import Membership, Role, Workspace
 
 
 @dataclass(frozen=True)
@@ -134,9 +138,6 @@ def group_history(*, workspace: Workspace, group: Group | None = None) -> QueryS
 
 def custom_role_usage(*, role: CustomRole) -> dict[str, int]:
     """How many memberships, invitations, groups and project grants hold the role."""
-    from labelhub.accounts.models import Invitation
-    from labelhub.workspaces.models import Membership
-
     return {
         "members": Membership.objects.filter(custom_role=role).count(),
         "invitations": Invitation.objects.filter(custom_role=role, status="pending").count(),
@@ -147,56 +148,24 @@ def custom_role_usage(*, role: CustomRole) -> dict[str, int]:
 
 def project_grant_codenames(target: Any, project: Any) -> list[str]:
     """Codenames guardian holds directly for one user or auth group on one project."""
-    from django.contrib.auth.models import Group as AuthGroup
-
-    from labelhub.projects.models import ProjectGroupObjectPermission, ProjectUserObjectPermission
-
     if isinstance(target, AuthGroup):
-        rows = ProjectGroupObjectPermission.objects.filter(group=target, content_object=project)
-    else:
-        rows = ProjectUserObjectPermission.objects.filter(user=target, content_object=project)
-    return sorted(rows.values_list("permission__codename", flat=True))
-
-
-def projects_visible_to(*, actor: Any, workspace: Workspace) -> QuerySet:
-    """Projects of the workspace the actor may view (workspace role or grants)."""
-    from guardian.shortcuts import get_objects_for_user
-
-    from labelhub.access.authz import actor_user, key_limit, permissions_for
-    from labelhub.projects.models import Project
-
-    # Projects being deleted in the background are already gone for everyone.
-    scoped = Project.objects.filter(workspace=workspace, deleting_since__isnull=True)
-    perms = permissions_for(actor, workspace)
-    if Permission.VIEW_WORKSPACE not in perms:
-        return scoped.none()
-    if Permission.VIEW_PROJECT in perms:  # a role that reaches every project
-        return scoped
-    limit = key_limit(actor)
-    if limit is not None and Permission.VIEW_PROJECT not in limit:
-        return scoped.none()
-    return get_objects_for_user(
-        actor_user(actor), "projects.view_project", klass=scoped, accept_global_perms=False
-    )
+        return sorted(get_group_perms(target, project))
+    return sorted(get_user_perms(target, project))
 
 
 def granted_project_codenames(*, user: Any, workspace: Workspace) -> set[str]:
-    """Project codenames the user holds through grants on any project of the workspace."""
-    from labelhub.projects.models import ProjectGroupObjectPermission, ProjectUserObjectPermission
-
-    direct = ProjectUserObjectPermission.objects.filter(
-        user=user, content_object__workspace=workspace
-    ).values_list("permission__codename", flat=True)
-    via_groups = ProjectGroupObjectPermission.objects.filter(
-        group__user=user, content_object__workspace=workspace
-    ).values_list("permission__codename", flat=True)
-    return set(direct) | set(via_groups)
+    """Project codenames the user holds through grants on any project of the workspace
+    (read from the grants, the source of truth that guardian's rows mirror)."""
+    grants = (
+        ProjectGrant.objects.filter(workspace=workspace)
+        .filter(Q(user=user) | Q(group__auth_group__user=user))
+        .select_related("custom_role")
+    )
+    return {p.value for grant in grants for p in role_ref_of(grant).project_permissions()}
 
 
 def groups_by_user(*, workspace: Workspace, user_ids: list[Any]) -> dict[Any, list[str]]:
     """Names of the workspace's groups each user belongs to (one query)."""
-    from django.contrib.auth import get_user_model
-
     through = get_user_model().groups.through
     rows = through.objects.filter(
         user_id__in=user_ids, group__labelhub_group__workspace=workspace
@@ -205,3 +174,12 @@ def groups_by_user(*, workspace: Workspace, user_ids: list[Any]) -> dict[Any, li
     for user_id, name in rows.order_by("group__labelhub_group__name"):
         out.setdefault(user_id, []).append(name)
     return out
+
+
+def invitation_accept_url(token: str) -> str:
+    """Absolute link of the console's accept page, shown on creation and mailed.
+
+    Built from ``SITE_URL`` rather than a request's host, so the link shown and the link
+    mailed never differ (and a spoofed Host header cannot shape it).
+    """
+    return f"{settings.SITE_URL.rstrip('/')}/invitations/{token}/"

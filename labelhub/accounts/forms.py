@@ -3,8 +3,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from labelhub.workspaces.models import Role
-
 
 class SignInForm(AuthenticationForm):
     """E-mail + password; the field stays named ``username`` for django-axes."""
@@ -41,15 +39,6 @@ class SetupForm(AcceptInvitationForm):
     email = forms.EmailField(label="Your e-mail (tenant admin)")
 
     field_order = ["tenant", "workspace", "email", "name", "password1", "password2"]
-
-
-class InviteForm(forms.Form):
-    email = forms.EmailField(label="E-mail")
-    role = forms.ChoiceField(initial=Role.LABELER)
-
-    def __init__(self, *args, roles=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["role"].choices = list(roles)
 
 
 class MfaCodeForm(forms.Form):

@@ -19,55 +19,24 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import segno
-from django.contrib import messages
 from django.core import signing
 from django.db import transaction
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from labelhub.access.authz import permissions_for
-from labelhub.access.permissions import Permission
+from labelhub.accounts.models import User
 from labelhub.core.audit import audit_record
-from labelhub.core.errors import Conflict, PermissionDenied, ValidationFailed
+from labelhub.core.errors import Conflict, ValidationFailed
 
 ISSUER = "LabelHub"
 RECOVERY_CODE_COUNT = 10
-#: holding any of these in a workspace that requires it means: second factor first
-ADMIN_PERMISSIONS = frozenset({Permission.MANAGE_MEMBERS, Permission.MANAGE_ROLES})
-#: pages and API calls that need those admins to be verified
-GUARDED_PERMISSIONS = frozenset(
-    {
-        Permission.MANAGE_MEMBERS,
-        Permission.MANAGE_ROLES,
-        Permission.MANAGE_GROUPS,
-        Permission.MANAGE_ALL_API_KEYS,
-        Permission.VIEW_AUDIT_LOG,
-        Permission.MANAGE_WORKSPACE_SETTINGS,
-    }
-)
-ENROL_MESSAGE = (
-    "This workspace requires two-factor authentication for admins. "
-    "Enrol an authenticator to continue."
-)
-VERIFY_MESSAGE = (
-    "This workspace requires two-factor authentication for admins. "
-    "Enter the code from your authenticator to continue."
-)
 INVALID_CODE = "The code is not valid."
 
 PENDING_SESSION_KEY = "mfa_pending"
 PENDING_MAX_AGE = 300  # seconds between the password and the code
 _PENDING_SALT = "labelhub.accounts.mfa.pending"
-
-
-class MfaRequired(PermissionDenied):
-    """The workspace requires a second factor this session has not given."""
-
-    code = "mfa_required"
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -281,8 +250,6 @@ def pending_start(request: Any, user: Any, *, next_url: str = "") -> None:
 
 def pending_get(request: Any) -> tuple[PendingSignIn | None, bool]:
     """The pending sign-in, or None; the flag says a pending one had expired."""
-    from labelhub.accounts.models import User
-
     raw = request.session.get(PENDING_SESSION_KEY)
     if not raw:
         return None, False
@@ -311,46 +278,6 @@ def _same(a: str, b: str) -> bool:
     from django.utils.crypto import constant_time_compare
 
     return constant_time_compare(a, b)
-
-
-# --- the admin requirement -------------------------------------------------------------------
-
-
-def admin_requirement(user: Any, workspace: Any) -> str | None:
-    """What the workspace's admin rule asks of this user now: "enrol", "verify" or None."""
-    if workspace is None or not workspace.require_mfa_for_admins:
-        return None
-    if not permissions_for(user, workspace) & ADMIN_PERMISSIONS:
-        return None
-    if is_verified(user):
-        return None
-    return "verify" if has_mfa(user) else "enrol"
-
-
-def console_redirect(request: Any, workspace: Any):
-    """Redirect an admin page's visitor to enrol or to enter a code, or None when free to go."""
-    need = admin_requirement(request.user, workspace)
-    if need is None:
-        return None
-    here = request.get_full_path() if request.method == "GET" else request.path
-    if need == "enrol":
-        messages.warning(request, ENROL_MESSAGE)
-        return redirect(f"{reverse('accounts:profile')}?{urlencode({'next': here})}#mfa")
-    messages.warning(request, VERIFY_MESSAGE)
-    return redirect(f"{reverse('accounts:sign-in-code')}?{urlencode({'next': here})}")
-
-
-def api_check(request: Any, workspace: Any) -> None:
-    """Refuse an admin API call from a session that owes the workspace a second factor."""
-    from labelhub.accounts.models import ApiKey
-
-    if isinstance(getattr(request, "auth", None), ApiKey):
-        return
-    need = admin_requirement(request.user, workspace)
-    if need == "enrol":
-        raise MfaRequired(ENROL_MESSAGE)
-    if need == "verify":
-        raise MfaRequired(VERIFY_MESSAGE)
 
 
 def safe_next(request: Any, url: Any) -> str:

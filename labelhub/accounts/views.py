@@ -9,29 +9,22 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
-from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from labelhub.accounts import mfa, services
+from labelhub.accounts import hooks, mfa, services
 from labelhub.accounts.forms import (
-    AcceptInvitationForm,
     MfaCodeForm,
     MfaReauthForm,
     ProfileForm,
-    SetupForm,
     SignInCodeForm,
     SignInForm,
 )
-from labelhub.core.errors import ApplicationError, NotFound
+from labelhub.core.errors import ApplicationError
 from labelhub.core.views import apply_error_to_form, flash_error
-from labelhub.workspaces.models import Tenant
-from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY, current_workspace_for
-from labelhub.workspaces.services import tenant_create
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -44,7 +37,7 @@ class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def dispatch(self, request, *args, **kwargs):
-        if not Tenant.objects.exists():
+        if not hooks.is_installed():
             return redirect("console:setup")
         return super().dispatch(request, *args, **kwargs)
 
@@ -180,7 +173,7 @@ def profile(request):
 
 def _mfa_action(request, action: str, ctx: dict):
     """Run one 2FA action of the profile page; a response, or None to show the page."""
-    user, workspace = request.user, current_workspace_for(request)
+    user, workspace = request.user, hooks.request_workspace(request)
     again = reverse("accounts:profile")
     if ctx["next_url"]:
         again += "?" + urlencode({"next": ctx["next_url"]})
@@ -247,88 +240,3 @@ def _mfa_context(user, ctx: dict) -> dict:
             **ctx,
         }
     }
-
-
-@require_http_methods(["GET", "POST"])
-def accept_invitation(request, token: str):
-    """Join a workspace from an invitation link; create the account if needed."""
-    try:
-        invitation = services.invitation_by_token(token)
-    except NotFound as exc:
-        return render(
-            request, "accounts/invitation_invalid.html", {"message": exc.message}, status=404
-        )
-    except ApplicationError as exc:
-        return render(
-            request, "accounts/invitation_invalid.html", {"message": exc.message}, status=409
-        )
-    from labelhub.accounts.models import User
-
-    has_account = User.objects.filter(email=invitation.email).exists()
-    signed_in = request.user.is_authenticated
-    form = AcceptInvitationForm()
-    if request.method == "POST":
-        try:
-            if signed_in:
-                user, membership = services.invitation_accept(token=token, user=request.user)
-            else:
-                form = AcceptInvitationForm(request.POST)
-                if not form.is_valid():
-                    raise _FormInvalid
-                user, membership = services.invitation_accept(
-                    token=token,
-                    name=form.cleaned_data["name"],
-                    password=form.cleaned_data["password1"],
-                )
-                login(request, user, backend=MODEL_BACKEND)
-            request.session[SESSION_WORKSPACE_KEY] = str(membership.workspace_id)
-            messages.success(request, f"Welcome to {membership.workspace.name}.")
-            return redirect("console:home")
-        except _FormInvalid:
-            pass
-        except ApplicationError as exc:
-            if "password" in exc.details:
-                exc.details = {"password1": exc.details["password"]}
-            apply_error_to_form(form, exc)
-    return render(
-        request,
-        "accounts/accept_invitation.html",
-        {
-            "invitation": invitation,
-            "form": form,
-            "has_account": has_account,
-            "signed_in": signed_in,
-        },
-    )
-
-
-class _FormInvalid(Exception):
-    pass
-
-
-@require_http_methods(["GET", "POST"])
-def setup(request):
-    """First run: create the tenant, its first workspace and the tenant admin."""
-    if Tenant.objects.exists():
-        raise Http404
-    form = SetupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            with transaction.atomic():
-                user = services.user_create(
-                    email=d["email"], password=d["password1"], name=d["name"]
-                )
-                _, workspace = tenant_create(
-                    name=d["tenant"], workspace_name=d["workspace"], admin=user
-                )
-        except ApplicationError as exc:
-            if "password" in exc.details:
-                exc.details = {"password1": exc.details["password"]}
-            apply_error_to_form(form, exc)
-        else:
-            login(request, user, backend=MODEL_BACKEND)
-            request.session[SESSION_WORKSPACE_KEY] = str(workspace.pk)
-            messages.success(request, "LabelHub is ready. Invite your team from Members.")
-            return redirect("console:home")
-    return render(request, "accounts/setup.html", {"form": form})

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from labelhub.core.context import current_ip
 from labelhub.core.models import AuditLogEntry
 
+#: actor kinds other apps define (API keys: access), each turned into (user, label)
+_ACTOR_FORMATTERS: list[tuple[type, Callable[[Any], tuple[Any, str]]]] = []
+
+
+def register_actor_formatter(kind: type, formatter: Callable[[Any], tuple[Any, str]]) -> None:
+    """Teach the audit log how to name an actor of ``kind`` (called in ``AppConfig.ready``)."""
+    if (kind, formatter) not in _ACTOR_FORMATTERS:
+        _ACTOR_FORMATTERS.append((kind, formatter))
+
 
 def actor_identity(actor: Any) -> tuple[Any, str]:
     """The user behind an actor (an API key's owner) and how history should name it."""
-    from labelhub.accounts.models import ApiKey
-
-    if isinstance(actor, ApiKey):
-        return actor.owner, f"{actor.owner.email} (API key {actor.prefix})"
+    for kind, formatter in _ACTOR_FORMATTERS:
+        if isinstance(actor, kind):
+            return formatter(actor)
     if actor is not None and getattr(actor, "is_authenticated", False):
         return actor, actor.email
     return None, "system"

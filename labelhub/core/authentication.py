@@ -1,7 +1,7 @@
-"""Authentication classes for the API: session (console) and bearer API keys."""
+"""Session authentication for the API (API keys: ``labelhub.access.authentication``)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
@@ -9,29 +9,6 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Session realm="api"'
-
-
-class ApiKeyAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Bearer lh_…``: the request acts as the key (its owner, restricted)."""
-
-    keyword = "Bearer"
-
-    def authenticate(self, request):
-        from labelhub.accounts.services import api_key_authenticate
-
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
-            return None
-        scheme, _, raw = header.partition(" ")
-        if scheme.lower() != "bearer":
-            return None
-        key = api_key_authenticate(raw.strip(), ip_address=request.META.get("REMOTE_ADDR"))
-        if key is None:
-            raise exceptions.AuthenticationFailed("The API key is invalid, revoked or expired.")
-        return key.owner, key
-
-    def authenticate_header(self, request) -> str:
-        return 'Bearer realm="api"'
 
 
 class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -42,13 +19,3 @@ class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
-
-
-class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    """Describe API-key auth in the OpenAPI schema."""
-
-    target_class = "labelhub.core.authentication.ApiKeyAuthentication"
-    name = "apiKeyAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "API key: lh_…"}

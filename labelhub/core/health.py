@@ -12,6 +12,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from labelhub.celery import app
+
 
 @never_cache
 @require_GET
@@ -40,8 +42,6 @@ def _check_channel_layer() -> None:
 
 
 def _check_broker() -> None:
-    from labelhub.celery import app
-
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 

@@ -1,4 +1,6 @@
-"""API shapes for the audit log."""
+"""API shapes shared by every app: the strict base serializer and the audit log entry."""
+
+from typing import Any
 
 from rest_framework import serializers
 
@@ -18,3 +20,14 @@ class AuditLogEntrySerializer(serializers.ModelSerializer):
 
     def get_target(self, obj: AuditLogEntry) -> dict:
         return {"type": obj.target_type, "id": obj.target_id, "label": obj.target_label}
+
+
+class StrictSerializer(serializers.Serializer):
+    """Serializer that refuses unknown fields instead of silently ignoring them."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from labelhub.access.authz import can
-from labelhub.accounts import mfa
 from labelhub.core.errors import ApplicationError, error_body
-from labelhub.workspaces.selectors import current_workspace_for
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(code, message), status=status)
+    return error_page(request, status, message)
+
+
+def error_page(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """The console's error page (403, 404, ...) with a message for the user."""
     return render(request, "error.html", {"status": status, "message": message}, status=status)
 
 
@@ -44,38 +43,6 @@ def server_error(request):
 def csrf_failure(request, reason=""):
     """403 for a missing or wrong CSRF token."""
     return _error(request, 403, "csrf_failed", "CSRF verification failed; reload and try again.")
-
-
-class ConsoleView(LoginRequiredMixin):
-    """Console page in the current workspace; ``required_permission`` guards it.
-
-    Admin pages (see ``labelhub.accounts.mfa.GUARDED_PERMISSIONS``) also send admins of a
-    workspace that requires two-factor authentication to enrol or to enter a code first.
-    """
-
-    required_permission: Any = None
-    #: what the page's POST actions need when more than ``required_permission`` (the
-    #: services check it; here it decides whether the admin 2FA rule applies to them)
-    write_permission: Any = None
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        self.workspace = current_workspace_for(request)
-        if self.workspace is None:
-            return render(request, "console/no_workspace.html", status=404)
-        if self.required_permission is not None and not can(
-            request.user, self.required_permission, self.workspace
-        ):
-            return _error(request, 403, "permission_denied", "You do not have access to this page.")
-        guarded = self.required_permission
-        if request.method == "POST" and self.write_permission is not None:
-            guarded = self.write_permission
-        if guarded in mfa.GUARDED_PERMISSIONS:
-            response = mfa.console_redirect(request, self.workspace)
-            if response is not None:
-                return response
-        return super().dispatch(request, *args, **kwargs)
 
 
 def apply_error_to_form(form, exc: ApplicationError) -> None:

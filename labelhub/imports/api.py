@@ -19,11 +19,12 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from labelhub.access.permissions import Permission
-from labelhub.core.api import StrictSerializer, WorkspaceScopedView
 from labelhub.core.errors import ValidationFailed
+from labelhub.core.serializers import StrictSerializer
 from labelhub.imports import services
 from labelhub.imports.models import ImportJob
 from labelhub.projects.api.datasets import JSONRowsParser, NDJSONParser
+from labelhub.projects.api_base import ProjectScopedView
 from labelhub.projects.services.datasets import PayloadTooLarge, max_body_bytes
 
 READ = Permission.VIEW_PROJECT
@@ -78,10 +79,9 @@ class ImportJobUploadSerializer(StrictSerializer):
 _FLAGS = {"true": True, "1": True, "false": False, "0": False, "": False}
 
 
-class ImportJobListView(WorkspaceScopedView):
+class ImportJobListView(ProjectScopedView):
     """A project's imports, newest first; start one (JSON or NDJSON)."""
 
-    project_url_kwarg = "project_id"
     queryset = ImportJob.objects.all()
     required_permissions = {"GET": READ, "POST": WRITE}
     parser_classes = [JSONRowsParser, NDJSONParser, MultiPartParser]
@@ -153,10 +153,9 @@ class ImportJobListView(WorkspaceScopedView):
         )
 
 
-class ImportJobDetailView(WorkspaceScopedView):
+class ImportJobDetailView(ProjectScopedView):
     """One import: state and line counters."""
 
-    project_url_kwarg = "project_id"
     queryset = ImportJob.objects.all()
     required_permissions = {"GET": READ}
 
@@ -165,10 +164,9 @@ class ImportJobDetailView(WorkspaceScopedView):
         return Response(ImportJobSerializer(self.get_object()).data)
 
 
-class ImportJobReportView(WorkspaceScopedView):
+class ImportJobReportView(ProjectScopedView):
     """One status per line handled so far, as NDJSON."""
 
-    project_url_kwarg = "project_id"
     queryset = ImportJob.objects.all()
     required_permissions = {"GET": READ}
 

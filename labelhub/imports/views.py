@@ -23,7 +23,7 @@ from labelhub.core.views import apply_error_to_form
 from labelhub.imports import selectors, services
 from labelhub.imports.forms import ImportUploadForm
 from labelhub.imports.models import ImportJob
-from labelhub.projects.console import ProjectPage, guarded
+from labelhub.projects.console import ProjectPage
 from labelhub.projects.models import FeatureSchema, Project
 from labelhub.projects.selectors.ontologies import feature_lookup
 
@@ -195,11 +195,9 @@ class ImportJobsView(ProjectPage, View):
             status=status,
         )
 
-    @guarded
     def get(self, request, project_id):
         return self._render(request)
 
-    @guarded
     def post(self, request, project_id):
         if Permission.IMPORT_LABELS not in self.perms:
             return _forbidden(request)
@@ -227,7 +225,6 @@ class ImportJobView(ProjectPage, View):
 
     tab = "imports"
 
-    @guarded
     def get(self, request, project_id, job_id):
         try:
             job = selectors.import_job_get(self.project, job_id)

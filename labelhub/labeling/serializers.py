@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from labelhub.core.api import StrictSerializer
+from labelhub.core.serializers import StrictSerializer
 from labelhub.labeling.models import Batch, Task
 
 

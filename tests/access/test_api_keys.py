@@ -8,16 +8,16 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from labelhub.accounts.models import ApiKey, hash_token
-from labelhub.accounts.services import api_key_create, api_key_revoke
-from labelhub.core.errors import PermissionDenied, ValidationFailed
-from labelhub.core.models import AuditLogEntry
-from labelhub.workspaces.models import Membership, Role
-from labelhub.workspaces.services import (
+from labelhub.access.models import ApiKey, hash_token
+from labelhub.access.services.api_keys import api_key_create, api_key_revoke
+from labelhub.access.services.members import (
     membership_add,
     membership_change_role,
     membership_remove,
 )
+from labelhub.core.errors import PermissionDenied, ValidationFailed
+from labelhub.core.models import AuditLogEntry
+from labelhub.workspaces.models import Membership, Role
 from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_create_shows_secret_once_and_stores_only_a_hash(admin_client, admin):
     key = ApiKey.objects.get()
     assert key.secret_hash == hash_token(secret.split("_", 2)[2])
     with connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM accounts_apikey")
+        cursor.execute("SELECT * FROM access_apikey")
         row = " ".join(str(v) for v in cursor.fetchone())
     assert secret.split("_", 2)[2] not in row
     listed = admin_client.get("/api/v1/api-keys/").json()["results"]

@@ -5,10 +5,10 @@ import pytest
 from labelhub.access import services
 from labelhub.access.authz import can, permissions_for, project_permissions_for
 from labelhub.access.permissions import Permission as P
-from labelhub.access.selectors import projects_visible_to
+from labelhub.access.services.members import membership_remove
 from labelhub.projects.models import ProjectGroupObjectPermission, ProjectUserObjectPermission
+from labelhub.projects.selectors.projects import projects_visible_to
 from labelhub.workspaces.models import Membership, Role
-from labelhub.workspaces.services import membership_remove
 from tests.factories import make_member, make_project
 
 pytestmark = pytest.mark.django_db
@@ -142,7 +142,7 @@ def test_custom_workspace_role_as_membership(workspace, admin, labeler):
         scope="workspace",
         permissions=["view_audit_log", "view_usage"],
     )
-    from labelhub.workspaces.services import membership_change_role
+    from labelhub.access.services.members import membership_change_role
 
     m = Membership.objects.get(user=labeler)
     membership_change_role(workspace=workspace, actor=admin, membership=m, role=str(role.pk))

@@ -16,14 +16,14 @@ from rest_framework.test import APIClient
 
 from labelhub.access import services as access
 from labelhub.access.authz import permissions_for, project_permissions_for
-from labelhub.access.models import CustomRole, Group, ProjectGrant
+from labelhub.access.models import ApiKey, CustomRole, Group, Invitation, ProjectGrant
 from labelhub.access.permissions import PROJECT_PERMISSIONS, WORKSPACE_PERMISSIONS, Permission
-from labelhub.accounts.models import ApiKey, Invitation
-from labelhub.accounts.services import api_key_create, invitation_create, invitation_revoke
+from labelhub.access.services.api_keys import api_key_create
+from labelhub.access.services.invitations import invitation_create, invitation_revoke
+from labelhub.access.services.members import membership_change_role, membership_remove
 from labelhub.core.errors import ApplicationError
 from labelhub.workspaces.models import Membership, Role
 from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY
-from labelhub.workspaces.services import membership_change_role, membership_remove
 from tests.factories import make_member, make_project, make_user
 
 pytestmark = pytest.mark.django_db

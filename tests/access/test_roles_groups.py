@@ -7,11 +7,11 @@ import pytest
 
 from labelhub.access import services
 from labelhub.access.models import CustomRole, Group, GroupEvent
-from labelhub.accounts.services import invitation_create
+from labelhub.access.services.invitations import invitation_create
+from labelhub.access.services.members import membership_change_role
 from labelhub.core.errors import Conflict, PermissionDenied, ValidationFailed
 from labelhub.core.models import AuditLogEntry
 from labelhub.workspaces.models import Membership, Role
-from labelhub.workspaces.services import membership_change_role
 from tests.factories import make_member, make_project
 
 pytestmark = pytest.mark.django_db

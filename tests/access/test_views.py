@@ -16,13 +16,12 @@ import pytest
 from django.test import Client
 
 from labelhub.access import services
-from labelhub.access.models import CustomRole, Group, GroupEvent
+from labelhub.access.models import ApiKey, CustomRole, Group, GroupEvent
 from labelhub.access.permissions import Permission
 from labelhub.access.roles import SYSTEM_ROLE_PERMISSIONS
-from labelhub.accounts.models import ApiKey
-from labelhub.accounts.services import api_key_authenticate, api_key_create
+from labelhub.access.services.api_keys import api_key_authenticate, api_key_create
+from labelhub.access.services.members import membership_change_role
 from labelhub.workspaces.models import Membership, Role
-from labelhub.workspaces.services import membership_change_role
 from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db

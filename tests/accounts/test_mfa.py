@@ -17,12 +17,13 @@ from django_otp.oath import TOTP, hotp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from labelhub.access import mfa as mfa_policy
+from labelhub.access.models import ApiKey
+from labelhub.access.services.members import workspace_settings_update
 from labelhub.accounts import mfa
-from labelhub.accounts.models import ApiKey
 from labelhub.core.errors import PermissionDenied, ValidationFailed
 from labelhub.core.models import AuditLogEntry
 from labelhub.workspaces.models import Membership, Role, Workspace
-from labelhub.workspaces.services import workspace_settings_update
 from tests.factories import PASSWORD, make_member, make_workspace
 
 pytestmark = pytest.mark.django_db
@@ -408,17 +409,15 @@ def test_api_allows_admin_calls_of_verified_sessions(admin, labeler, strict):
 
 def test_api_keys_are_exempt(admin, workspace, strict):
     key = ApiKey(workspace=workspace, owner=admin, name="ci")
-    mfa.api_check(SimpleNamespace(auth=key, user=admin), workspace)  # no MfaRequired
-    with pytest.raises(mfa.MfaRequired):
-        mfa.api_check(SimpleNamespace(auth=None, user=admin), workspace)
+    mfa_policy.api_check(SimpleNamespace(auth=key, user=admin), workspace)  # no MfaRequired
+    with pytest.raises(mfa_policy.MfaRequired):
+        mfa_policy.api_check(SimpleNamespace(auth=None, user=admin), workspace)
 
 
 def test_api_key_request_is_exempt_end_to_end(admin, labeler, workspace, strict):
-    from labelhub.accounts import services
+    from labelhub.access.services.api_keys import api_key_create
 
-    if not hasattr(services, "api_key_create"):
-        pytest.skip("API keys are not merged yet")
-    _, secret = services.api_key_create(workspace=workspace, actor=admin, name="ci")
+    _, secret = api_key_create(workspace=workspace, actor=admin, name="ci")
     from rest_framework.test import APIClient
 
     client = APIClient()

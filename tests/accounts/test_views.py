@@ -6,8 +6,9 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from labelhub.accounts.models import Invitation, User
-from labelhub.accounts.services import invitation_create
+from labelhub.access.models import Invitation
+from labelhub.access.services.invitations import invitation_create
+from labelhub.accounts.models import User
 from labelhub.workspaces.models import Membership, Role, Tenant, TenantAdmin
 from tests.factories import PASSWORD, make_member, make_user
 

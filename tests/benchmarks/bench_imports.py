@@ -208,7 +208,8 @@ def setup_child(rows: int) -> int:
     django.setup()
     from django.db import connection
 
-    from labelhub.accounts.services import api_key_create, user_create
+    from labelhub.access.services.api_keys import api_key_create
+    from labelhub.accounts.services import user_create
     from labelhub.labeling.models import Batch, Task
     from labelhub.labeling.services.batches import MAX_ROWS_PER_REQUEST, batch_create
     from labelhub.projects.models import DataRow, FeatureSchema

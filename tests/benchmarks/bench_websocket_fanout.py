@@ -122,9 +122,10 @@ def create_fixture(users: int) -> Fixture:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    from labelhub.access.services.members import membership_add
     from labelhub.accounts.models import User
     from labelhub.workspaces.models import Role
-    from labelhub.workspaces.services import membership_add, tenant_create
+    from labelhub.workspaces.services import tenant_create
 
     run = secrets.token_hex(4)
     members = [

@@ -14,9 +14,8 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from labelhub.access.models import CustomRole, Group
+from labelhub.access.models import ApiKey, CustomRole, Group
 from labelhub.access.permissions import Permission
-from labelhub.accounts.models import ApiKey
 from tests.browser.support import ADMIN_EMAIL, LABELER_EMAIL, sign_in, switch_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_data")]

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from labelhub.accounts.models import Invitation
+from labelhub.access.models import Invitation
 from labelhub.core.models import AuditLogEntry
 from labelhub.workspaces.models import Membership, Role
 from tests.browser.support import (

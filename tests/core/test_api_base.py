@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from labelhub.core.api import WorkspaceScopedView
+from labelhub.access.api_base import WorkspaceScopedView
 from labelhub.core.models import AuditLogEntry
 from labelhub.workspaces.models import Membership
 

@@ -7,9 +7,9 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
+from labelhub.access.services import members
 from labelhub.core.consumers import LiveConsumer
 from labelhub.core.live import send_event_on_commit, user_group, workspace_group
-from labelhub.workspaces import services
 from labelhub.workspaces.models import Membership, Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -99,7 +99,7 @@ def _change_role(workspace, admin, labeler, *, rollback):
     m = Membership.objects.get(user=labeler, workspace=workspace)
     try:
         with transaction.atomic():
-            services.membership_change_role(
+            members.membership_change_role(
                 workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER
             )
             if rollback:

@@ -14,7 +14,8 @@ from rest_framework.test import APIClient
 
 from labelhub.access.models import CustomRole, Group, ProjectGrant
 from labelhub.access.services import group_add_member, group_create
-from labelhub.accounts.services import api_key_create, invitation_create
+from labelhub.access.services.api_keys import api_key_create
+from labelhub.access.services.invitations import invitation_create
 from labelhub.core import parsers
 from labelhub.core.models import AuditLogEntry
 from labelhub.core.parsers import MAX_JSON_DEPTH

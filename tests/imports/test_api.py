@@ -201,7 +201,7 @@ def test_ground_truth_by_api_key_is_authored_by_the_keys_owner(
 ):
     from rest_framework.test import APIClient
 
-    from labelhub.accounts.services import api_key_create
+    from labelhub.access.services.api_keys import api_key_create
     from labelhub.labeling.models import Label
 
     project, _ = setup

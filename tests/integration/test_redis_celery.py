@@ -12,9 +12,9 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.utils import timezone
 
-from labelhub.accounts.models import Invitation
-from labelhub.accounts.services import invitation_create
-from labelhub.accounts.tasks import expire_invitations_task
+from labelhub.access.models import Invitation
+from labelhub.access.services.invitations import invitation_create
+from labelhub.access.tasks import expire_invitations_task
 from labelhub.core.consumers import LiveConsumer
 from labelhub.workspaces.models import Role
 from tests.factories import make_member, make_workspace

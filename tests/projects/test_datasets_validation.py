@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from labelhub.core.errors import ValidationFailed
-from labelhub.projects.selectors.datasets import RESERVED_FIELDS, FieldSpec
+from labelhub.projects.metadata import RESERVED_FIELDS, FieldSpec
 from labelhub.projects.serializers.datasets import (
     rows_from_csv,
     rows_from_file,

@@ -103,8 +103,8 @@ class TestCreateUpdate:
             scope="workspace",
             permissions=["create_projects"],
         )
+        from labelhub.access.services.members import membership_change_role
         from labelhub.workspaces.models import Membership
-        from labelhub.workspaces.services import membership_change_role
 
         membership_change_role(
             workspace=workspace,

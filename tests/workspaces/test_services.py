@@ -1,9 +1,8 @@
-"""Rules of the workspace services: tenants, workspaces, roles, removal, switching, audit."""
+"""Rules of the workspace services: tenants, workspaces, switching (members: access)."""
 
 import pytest
-from django.db import transaction
 
-from labelhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from labelhub.core.errors import Conflict, NotFound, ValidationFailed
 from labelhub.core.models import AuditLogEntry
 from labelhub.workspaces import services
 from labelhub.workspaces.models import Membership, Role, Tenant, TenantAdmin, Workspace
@@ -69,96 +68,6 @@ class TestWorkspaceCreate:
 
 
 @pytest.mark.django_db
-class TestMembershipRole:
-    def test_admin_changes_role_with_audit_before_after(self, workspace, admin, labeler):
-        m = Membership.objects.get(user=labeler)
-        services.membership_change_role(
-            workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER
-        )
-        m.refresh_from_db()
-        assert m.role == Role.REVIEWER
-        row = AuditLogEntry.objects.get(verb="member.role_changed")
-        assert (row.actor, row.before, row.after, row.target_label) == (
-            admin,
-            {"role": "labeler", "role_label": "Labeler"},
-            {"role": "reviewer", "role_label": "Reviewer"},
-            "labeler@alpha.test",
-        )
-
-    def test_labeler_may_not_change_roles(self, workspace, admin, labeler):
-        m = Membership.objects.get(user=admin)
-        with pytest.raises(PermissionDenied):
-            services.membership_change_role(
-                workspace=workspace, actor=labeler, membership=m, role=Role.LABELER
-            )
-        assert Membership.objects.get(user=admin).role == Role.ADMIN
-        assert AuditLogEntry.objects.count() == 0
-
-    def test_last_admin_cannot_be_demoted(self, workspace, admin):
-        m = Membership.objects.get(user=admin)
-        with pytest.raises(Conflict) as exc:
-            services.membership_change_role(
-                workspace=workspace, actor=admin, membership=m, role=Role.LABELER
-            )
-        assert exc.value.message == "The workspace must keep at least one Admin."
-        assert Membership.objects.get(user=admin).role == Role.ADMIN
-
-    def test_one_of_two_admins_can_be_demoted(self, workspace, admin):
-        second = make_member(workspace, Role.ADMIN)
-        m = Membership.objects.get(user=second)
-        services.membership_change_role(
-            workspace=workspace, actor=admin, membership=m, role=Role.LABELER
-        )
-        assert Membership.objects.get(user=second).role == Role.LABELER
-
-    def test_unknown_role_is_field_error(self, workspace, admin, labeler):
-        m = Membership.objects.get(user=labeler)
-        with pytest.raises(ValidationFailed) as exc:
-            services.membership_change_role(
-                workspace=workspace, actor=admin, membership=m, role="owner"
-            )
-        assert list(exc.value.details) == ["role"]
-
-    def test_tenant_admin_manages_members_without_membership(self, workspace, labeler):
-        boss = make_tenant_admin(workspace.tenant)
-        m = Membership.objects.get(user=labeler)
-        services.membership_change_role(
-            workspace=workspace, actor=boss, membership=m, role=Role.REVIEWER
-        )
-        assert Membership.objects.get(user=labeler).role == Role.REVIEWER
-
-    def test_admin_of_other_workspace_cannot_touch_this_one(self, workspace, labeler, other_admin):
-        m = Membership.objects.get(user=labeler)
-        with pytest.raises(PermissionDenied):
-            services.membership_change_role(
-                workspace=workspace, actor=other_admin, membership=m, role=Role.ADMIN
-            )
-
-
-@pytest.mark.django_db
-class TestMembershipRemove:
-    def test_remove_member_writes_audit(self, workspace, admin, labeler):
-        services.membership_remove(
-            workspace=workspace, actor=admin, membership=Membership.objects.get(user=labeler)
-        )
-        assert not Membership.objects.filter(user=labeler).exists()
-        row = AuditLogEntry.objects.get(verb="member.removed")
-        assert row.before == {"email": "labeler@alpha.test", "role": "labeler"}
-
-    def test_last_admin_cannot_be_removed(self, workspace, admin):
-        with pytest.raises(Conflict):
-            services.membership_remove(
-                workspace=workspace, actor=admin, membership=Membership.objects.get(user=admin)
-            )
-        assert Membership.objects.filter(user=admin).exists()
-
-    def test_membership_add_twice_is_conflict(self, workspace, admin, labeler):
-        with pytest.raises(Conflict):
-            services.membership_add(workspace=workspace, user=labeler, role=Role.ADMIN, actor=admin)
-        assert Membership.objects.get(user=labeler).role == Role.LABELER
-
-
-@pytest.mark.django_db
 class TestSwitch:
     def test_switch_to_own_workspace(self, workspace, admin):
         second = make_workspace("Second", tenant=workspace.tenant)
@@ -179,35 +88,3 @@ class TestSwitch:
         with pytest.raises(NotFound):
             services.workspace_switch(session=session, user=admin, workspace_id=bad)
         assert session == {}
-
-
-@pytest.mark.django_db(transaction=True)
-def test_role_change_event_is_sent_after_commit_only(monkeypatch, workspace, admin, labeler):
-    sent = []
-    monkeypatch.setattr(
-        "labelhub.core.live.send_event_now", lambda event, groups: sent.append((event, groups))
-    )
-    m = Membership.objects.get(user=labeler)
-    with pytest.raises(RuntimeError):
-        with transaction.atomic():
-            services.membership_change_role(
-                workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER
-            )
-            raise RuntimeError("roll back")
-    assert sent == []
-    assert Membership.objects.get(user=labeler).role == Role.LABELER
-    services.membership_change_role(
-        workspace=workspace, actor=admin, membership=m, role=Role.REVIEWER
-    )
-    assert sent == [
-        (
-            {
-                "type": "membership.role_changed",
-                "workspace": str(workspace.pk),
-                "role": "reviewer",
-                "role_label": "Reviewer",
-                "message": "Your role in Alpha is now Reviewer.",
-            },
-            [f"user.{labeler.pk}"],
-        )
-    ]

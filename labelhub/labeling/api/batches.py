@@ -10,7 +10,6 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from labelhub.access.permissions import Permission
-from labelhub.core.api import WorkspaceScopedView
 from labelhub.core.pagination import CursorPagination
 from labelhub.labeling.models import Batch, BatchEvent, Task
 from labelhub.labeling.selectors import tasks as selectors
@@ -22,12 +21,12 @@ from labelhub.labeling.serializers import (
     TaskRowSerializer,
 )
 from labelhub.labeling.services import batches as services
+from labelhub.projects.api_base import ProjectScopedView
 
 
-class BatchListView(WorkspaceScopedView):
+class BatchListView(ProjectScopedView):
     """Batches of a project with counts; send rows as a new batch."""
 
-    project_url_kwarg = "project_id"
     queryset = Batch.objects.all()
     required_permissions = {"GET": Permission.VIEW_PROJECT, "POST": Permission.MANAGE_BATCHES}
 
@@ -51,10 +50,9 @@ class BatchListView(WorkspaceScopedView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class BatchDetailView(WorkspaceScopedView):
+class BatchDetailView(ProjectScopedView):
     """One batch: read (with history), rename, change priority."""
 
-    project_url_kwarg = "project_id"
     queryset = Batch.objects.all()
     required_permissions = {"GET": Permission.VIEW_PROJECT, "PATCH": Permission.MANAGE_BATCHES}
 
@@ -83,10 +81,9 @@ class BatchDetailView(WorkspaceScopedView):
         )
 
 
-class BatchRemoveQueuedView(WorkspaceScopedView):
+class BatchRemoveQueuedView(ProjectScopedView):
     """Remove the batch's rows still waiting to be labeled."""
 
-    project_url_kwarg = "project_id"
     queryset = Batch.objects.all()
     required_permissions = {"POST": Permission.MANAGE_BATCHES}
 
@@ -100,11 +97,10 @@ class TaskCursorPagination(CursorPagination):
     ordering = ("created_at", "id")
 
 
-class ProjectDataRowsView(WorkspaceScopedView):
+class ProjectDataRowsView(ProjectScopedView):
     """The data rows tab: filters (dataset, batch, status, global_key, data_row,
     ``metadata.<name>``; repeatable) combined with ``match=all`` (AND) or ``match=any`` (OR)."""
 
-    project_url_kwarg = "project_id"
     queryset = Task.objects.all()
     pagination_class = TaskCursorPagination
     required_permissions = {"GET": Permission.VIEW_PROJECT}
@@ -132,10 +128,9 @@ class ProjectDataRowsView(WorkspaceScopedView):
         return self.get_paginated_response(TaskRowSerializer(page, many=True).data)
 
 
-class ProjectPriorityActionView(WorkspaceScopedView):
+class ProjectPriorityActionView(ProjectScopedView):
     """Bulk action: change the priority of chosen data rows in the project."""
 
-    project_url_kwarg = "project_id"
     required_permissions = {"POST": Permission.MANAGE_BATCHES}
 
     @extend_schema(request=PriorityActionSerializer, responses=OpenApiTypes.OBJECT)

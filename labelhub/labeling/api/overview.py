@@ -9,14 +9,13 @@ from rest_framework.response import Response
 
 from labelhub.access.models import ProjectGrant
 from labelhub.access.permissions import Permission
-from labelhub.core.api import WorkspaceScopedView
 from labelhub.labeling.selectors import tasks as selectors
+from labelhub.projects.api_base import ProjectScopedView
 
 
-class ProjectOverviewView(WorkspaceScopedView):
+class ProjectOverviewView(ProjectScopedView):
     """Counts per status, batches, members, tags, instructions state."""
 
-    project_url_kwarg = "project_id"
     required_permissions = {"GET": Permission.VIEW_PROJECT}
 
     @extend_schema(responses=OpenApiTypes.OBJECT)

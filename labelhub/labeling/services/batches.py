@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from labelhub.access.authz import project_permissions_for
 from labelhub.access.permissions import Permission
 from labelhub.access.services import require
 from labelhub.core.audit import actor_identity, audit_record
@@ -20,6 +21,7 @@ from labelhub.core.errors import Conflict, ValidationFailed
 from labelhub.core.ids import parse_id
 from labelhub.labeling.models import Batch, BatchEvent, Task
 from labelhub.projects.models import DataRow, Dataset, Project
+from labelhub.workspaces.models import Membership
 
 MAX_ROWS_PER_REQUEST = 100_000
 _CHUNK = 5_000
@@ -139,9 +141,6 @@ def _sample(project: Project, rows, spec: Any) -> list:
 
 def project_labeler_count(project: Project) -> int:
     """How many people may label in the project (workspace roles and grants)."""
-    from labelhub.access.authz import project_permissions_for
-    from labelhub.workspaces.models import Membership
-
     members = Membership.objects.filter(workspace=project.workspace).select_related(
         "user", "custom_role"
     )

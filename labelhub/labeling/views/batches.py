@@ -17,7 +17,7 @@ from labelhub.labeling.forms import STATUS_CHOICES, BatchCreateForm
 from labelhub.labeling.models import Batch, BatchEvent
 from labelhub.labeling.selectors import tasks as selectors
 from labelhub.labeling.services import batches as services
-from labelhub.projects.console import ProjectPage, guarded
+from labelhub.projects.console import ProjectPage
 from labelhub.projects.models import Dataset
 
 
@@ -36,11 +36,9 @@ class BatchesView(ProjectPage, View):
             {"batches": selectors.batch_list(project=self.project), "form": form or self._form()},
         )
 
-    @guarded
     def get(self, request, project_id):
         return self.render_page(request)
 
-    @guarded
     def post(self, request, project_id):
         form = self._form(request.POST)
         if not form.is_valid():
@@ -86,7 +84,6 @@ class BatchDetailView(ProjectPage, View):
             raise NotFound("Batch not found.")
         return batch
 
-    @guarded
     def get(self, request, project_id, batch_id):
         try:
             batch = self._batch(batch_id)
@@ -103,7 +100,6 @@ class BatchDetailView(ProjectPage, View):
             },
         )
 
-    @guarded
     def post(self, request, project_id, batch_id):
         try:
             batch = Batch.objects.get(pk=self._batch(batch_id).pk)
@@ -127,7 +123,6 @@ class BatchDetailView(ProjectPage, View):
 class DataRowsTabView(ProjectPage, View):
     tab = "data-rows"
 
-    @guarded
     def get(self, request, project_id):
         conditions = selectors.conditions_from_query(request.GET)
         meta_name, meta_value = (
@@ -161,7 +156,6 @@ class DataRowsTabView(ProjectPage, View):
             },
         )
 
-    @guarded
     def post(self, request, project_id):
         try:
             priority = request.POST.get("priority", "")

@@ -17,7 +17,7 @@ from django.views import View
 from labelhub.core.ids import parse_id
 from labelhub.labeling.models import Annotation, Task
 from labelhub.labeling.selectors.annotations import row_annotations
-from labelhub.projects.console import ProjectPage, guarded
+from labelhub.projects.console import ProjectPage
 from labelhub.projects.models import DataRow, MediaType, Project
 from labelhub.projects.selectors.ontologies import iter_features
 
@@ -389,7 +389,6 @@ class DataRowDetailView(ProjectPage, View):
         )
         return (task.data_row, task) if task else None
 
-    @guarded
     def get(self, request, project_id, row_id):
         found = self._row(row_id)
         if found is None:

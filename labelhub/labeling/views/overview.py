@@ -9,14 +9,13 @@ from django.views import View
 
 from labelhub.access.models import ProjectGrant
 from labelhub.labeling.selectors import tasks as selectors
-from labelhub.projects.console import ProjectPage, guarded
+from labelhub.projects.console import ProjectPage
 from labelhub.projects.services import projects as project_services
 
 
 class ProjectOverviewView(ProjectPage, View):
     tab = "overview"
 
-    @guarded
     def get(self, request, project_id):
         counts = selectors.status_counts(project=self.project)
         labels = {
@@ -42,7 +41,6 @@ class ProjectOverviewView(ProjectPage, View):
             },
         )
 
-    @guarded
     def post(self, request, project_id):
         if request.POST.get("action") == "acknowledge":
             project_services.instructions_acknowledge(project=self.project, actor=request.user)

@@ -24,8 +24,8 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
+from labelhub.access.api_base import WorkspaceScopedView
 from labelhub.access.permissions import Permission
-from labelhub.core.api import WorkspaceScopedView
 from labelhub.core.errors import ValidationFailed
 from labelhub.core.parsers import JSONParser
 from labelhub.projects.models import DataRow, DataRowJob, Dataset, MediaType, MetadataField

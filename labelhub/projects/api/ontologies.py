@@ -6,8 +6,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from labelhub.access.api_base import WorkspaceScopedView
 from labelhub.access.permissions import Permission
-from labelhub.core.api import WorkspaceScopedView
 from labelhub.projects.models import Ontology, Project
 from labelhub.projects.selectors.ontologies import access_ontology, with_counts
 from labelhub.projects.serializers.ontologies import (

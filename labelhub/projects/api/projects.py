@@ -11,12 +11,13 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from labelhub.access import services as access_services
-from labelhub.access.authz import project_permissions_for
+from labelhub.access.api_base import WorkspaceScopedView
+from labelhub.access.authz import actor_user, project_permissions_for
 from labelhub.access.models import Group, ProjectGrant
 from labelhub.access.permissions import Permission
-from labelhub.core.api import WorkspaceScopedView
 from labelhub.core.errors import ValidationFailed
 from labelhub.core.parsers import JSONParser
+from labelhub.projects.api_base import ProjectScopedView
 from labelhub.projects.models import Project, Tag
 from labelhub.projects.selectors import projects as selectors
 from labelhub.projects.serializers.projects import (
@@ -75,10 +76,9 @@ class ProjectListView(WorkspaceScopedView):
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
-class ProjectDetailView(WorkspaceScopedView):
+class ProjectDetailView(ProjectScopedView):
     """One project: read, update, delete (``{"confirm": "<project name>"}``)."""
 
-    project_url_kwarg = "project_id"
     required_permissions = {
         "GET": Permission.VIEW_PROJECT,
         "PATCH": Permission.MANAGE_PROJECT_SETTINGS,
@@ -115,10 +115,9 @@ class ProjectDetailView(WorkspaceScopedView):
         return Response(status=status.HTTP_204_NO_CONTENT if done else status.HTTP_202_ACCEPTED)
 
 
-class ProjectDuplicateView(WorkspaceScopedView):
+class ProjectDuplicateView(ProjectScopedView):
     """Duplicate a project's setup (not its data)."""
 
-    project_url_kwarg = "project_id"
     required_permissions = {"POST": Permission.CREATE_PROJECTS}
 
     @extend_schema(request=None, responses=ProjectSerializer)
@@ -127,10 +126,9 @@ class ProjectDuplicateView(WorkspaceScopedView):
         return Response(ProjectSerializer(copy).data, status=status.HTTP_201_CREATED)
 
 
-class ProjectSettingsView(WorkspaceScopedView):
+class ProjectSettingsView(ProjectScopedView):
     """Quality and advanced settings."""
 
-    project_url_kwarg = "project_id"
     required_permissions = {
         "GET": Permission.VIEW_PROJECT,
         "PATCH": Permission.MANAGE_PROJECT_SETTINGS,
@@ -150,10 +148,9 @@ class ProjectSettingsView(WorkspaceScopedView):
         return Response(settings_payload(project))
 
 
-class InstructionsView(WorkspaceScopedView):
+class InstructionsView(ProjectScopedView):
     """Instructions: read; replace (JSON, or multipart with a PDF/HTML ``file``)."""
 
-    project_url_kwarg = "project_id"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     required_permissions = {
         "GET": Permission.VIEW_PROJECT,
@@ -161,8 +158,6 @@ class InstructionsView(WorkspaceScopedView):
     }
 
     def _payload(self, project):
-        from labelhub.access.authz import actor_user
-
         ok = services.instructions_acknowledged(project=project, user=actor_user(self.actor))
         return instructions_payload(project, ok)
 
@@ -180,10 +175,9 @@ class InstructionsView(WorkspaceScopedView):
         return Response(self._payload(project))
 
 
-class InstructionsAcknowledgeView(WorkspaceScopedView):
+class InstructionsAcknowledgeView(ProjectScopedView):
     """Acknowledge the current instructions."""
 
-    project_url_kwarg = "project_id"
     required_permissions = {"POST": Permission.VIEW_PROJECT}
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
@@ -195,10 +189,9 @@ class InstructionsAcknowledgeView(WorkspaceScopedView):
         )
 
 
-class ProjectMemberListView(WorkspaceScopedView):
+class ProjectMemberListView(ProjectScopedView):
     """Members and groups with a role on the project; add one."""
 
-    project_url_kwarg = "project_id"
     queryset = ProjectGrant.objects.all()
     pagination_class = None
     required_permissions = {
@@ -236,10 +229,9 @@ class ProjectMemberListView(WorkspaceScopedView):
         return Response(ProjectMemberSerializer(grant).data, status=status.HTTP_201_CREATED)
 
 
-class ProjectMemberDetailView(WorkspaceScopedView):
+class ProjectMemberDetailView(ProjectScopedView):
     """Change or remove a member's (or group's) project role."""
 
-    project_url_kwarg = "project_id"
     queryset = ProjectGrant.objects.all()
     required_permissions = {
         "PATCH": Permission.MANAGE_PROJECT_MEMBERS,

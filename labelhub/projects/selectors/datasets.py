@@ -12,7 +12,6 @@ datetime fields) and compared with the stored, normalised value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
@@ -20,30 +19,9 @@ from django.db.models.fields.json import KeyTransform
 
 from labelhub.core.errors import NotFound, ValidationFailed
 from labelhub.core.ids import parse_id
+from labelhub.projects.metadata import RESERVED_FIELDS, FieldSpec, clean_metadata_value
 from labelhub.projects.models import DataRow, DataRowJob, Dataset, MediaType, MetadataField
 from labelhub.workspaces.models import Workspace
-
-Kind = MetadataField.Kind
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One field of the metadata schema (reserved fields have no row, hence no id)."""
-
-    name: str
-    kind: str
-    options: tuple[str, ...] = ()
-    reserved: bool = False
-    id: Any = None
-    created_at: Any = field(default=None, compare=False)
-
-
-RESERVED_FIELDS: dict[str, FieldSpec] = {
-    "tag": FieldSpec("tag", Kind.STRING, reserved=True),
-    "split": FieldSpec("split", Kind.ENUM, ("train", "valid", "test"), reserved=True),
-    "captureDateTime": FieldSpec("captureDateTime", Kind.DATETIME, reserved=True),
-}
-
 
 # --- datasets ----------------------------------------------------------------------------
 
@@ -94,8 +72,6 @@ FILTER_NAMES = ("global_key", "external_id", "media_type")
 
 def parse_metadata_filter_value(spec: FieldSpec, raw: str) -> Any:
     """Read a filter value with the field's type; raise ValidationFailed when it cannot be."""
-    from labelhub.projects.services.datasets import clean_metadata_value
-
     value, problem = clean_metadata_value(spec, raw, from_text=True)
     if problem:
         raise ValidationFailed(f"metadata.{spec.name}: {problem}", field=f"metadata.{spec.name}")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from guardian.shortcuts import get_objects_for_user
 
-from labelhub.access.selectors import projects_visible_to
+from labelhub.access.authz import actor_user, can, key_limit, permissions_for
+from labelhub.access.permissions import Permission
 from labelhub.core.errors import NotFound, ValidationFailed
 from labelhub.core.ids import parse_id
 from labelhub.projects.models import Project, Tag
@@ -57,3 +59,39 @@ def access_tag(*, workspace: Workspace, id: Any) -> Tag:
     if tag is None:
         raise NotFound("Tag not found.")
     return tag
+
+
+def projects_visible_to(*, actor: Any, workspace: Workspace) -> QuerySet:
+    """Projects of the workspace the actor may view (workspace role or grants)."""
+    # Projects being deleted in the background are already gone for everyone.
+    scoped = Project.objects.filter(workspace=workspace, deleting_since__isnull=True)
+    perms = permissions_for(actor, workspace)
+    if Permission.VIEW_WORKSPACE not in perms:
+        return scoped.none()
+    if Permission.VIEW_PROJECT in perms:  # a role that reaches every project
+        return scoped
+    limit = key_limit(actor)
+    if limit is not None and Permission.VIEW_PROJECT not in limit:
+        return scoped.none()
+    return get_objects_for_user(
+        actor_user(actor), "projects.view_project", klass=scoped, accept_global_perms=False
+    )
+
+
+def access_project(
+    *, workspace: Workspace, actor: Any, id: Any, permission: Permission = Permission.VIEW_PROJECT
+) -> Project:
+    """The project of this workspace with this id that the actor may view (and, when
+    given, exercise ``permission`` on); NotFound otherwise, the same for a missing, a
+    foreign, a hidden or a deleting project. The API, the console and the websocket use it.
+    """
+    project = (
+        Project.objects.select_related("workspace", "ontology")
+        .filter(workspace=workspace, pk=parse_id(id), deleting_since__isnull=True)
+        .first()
+    )
+    if project is None or not can(actor, Permission.VIEW_PROJECT, project):
+        raise NotFound("Project not found.")
+    if permission != Permission.VIEW_PROJECT and not can(actor, permission, project):
+        raise NotFound("Project not found.")
+    return project

@@ -19,11 +19,12 @@ from typing import Any
 
 from rest_framework import serializers
 
-from labelhub.core.api import StrictSerializer
 from labelhub.core.errors import ValidationFailed
 from labelhub.core.parsers import JSONInputError, loads
+from labelhub.core.serializers import StrictSerializer
+from labelhub.projects.metadata import FieldSpec
 from labelhub.projects.models import DataRow, DataRowJob, Dataset, MediaType, MetadataField
-from labelhub.projects.selectors.datasets import FieldSpec, data_row_job_error_count
+from labelhub.projects.selectors.datasets import data_row_job_error_count
 from labelhub.projects.services.datasets import ATTACHMENT_TYPES, InputRow
 
 # --- upload readers ---------------------------------------------------------------------

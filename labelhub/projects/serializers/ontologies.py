@@ -8,7 +8,7 @@ service checks it (see ``labelhub.projects.services.ontologies``).
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from labelhub.core.api import StrictSerializer
+from labelhub.core.serializers import StrictSerializer
 from labelhub.projects.models import MediaType, Ontology
 
 

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from labelhub.access.selectors import role_ref_of
-from labelhub.core.api import StrictSerializer
+from labelhub.core.serializers import StrictSerializer
 from labelhub.projects.models import Project, Tag
 from labelhub.projects.services.projects import BOOLEAN_SETTINGS, SETTING_BOUNDS
 

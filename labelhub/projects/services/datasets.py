@@ -40,11 +40,9 @@ Decisions (also in the README):
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -65,6 +63,7 @@ from labelhub.core.errors import ApplicationError, Conflict, NotFound, Validatio
 from labelhub.core.ids import new_id
 from labelhub.core.jobs import engine_for
 from labelhub.core.validation import clean_text
+from labelhub.projects.metadata import clean_metadata_value, text_problem
 from labelhub.projects.models import (
     DataRow,
     DataRowJob,
@@ -207,19 +206,7 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _validate_url = URLValidator(schemes=["http", "https"])
 MAX_ROW_DATA = 1_000_000
 MAX_KEY = 200
-MAX_METADATA_STRING = 4096
 MAX_ATTACHMENTS = 100
-
-
-def _text_problem(value: str) -> str | None:
-    """Why a string cannot be stored (NUL, unpaired surrogates), or None."""
-    if "\x00" in value:
-        return "Contains a NUL character."
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "Contains characters that are not valid Unicode."
-    return None
 
 
 def _url_problem(value: str) -> str | None:
@@ -242,55 +229,6 @@ def _extension_family(url: str) -> tuple[str, str] | None:
     ext = name.rsplit(".", 1)[-1].lower()
     family = _EXTENSION_FAMILY.get(ext)
     return (ext, family) if family else None
-
-
-def _normalise_datetime(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
-
-
-def clean_metadata_value(spec: FieldSpec, value: Any, *, from_text: bool = False) -> tuple:
-    """Check one metadata value against its field: ``(normalised value, problem or None)``.
-
-    ``from_text``: the value comes from a CSV cell or a query string, so a number field
-    reads numbers written as text.
-    """
-    kind = spec.kind
-    if kind == Kind.NUMBER:
-        if from_text and isinstance(value, str):
-            try:
-                value = float(value.strip())
-            except ValueError:
-                return None, "Enter a number."
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return None, "Enter a number."
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                return None, "Enter a number."
-            if value.is_integer() and abs(value) < 2**53:
-                value = int(value)
-        return value, None
-    if not isinstance(value, str):
-        return None, {
-            Kind.DATETIME: "Enter an ISO 8601 date-time.",
-            Kind.ENUM: f"Choose one of {', '.join(spec.options)}.",
-        }.get(kind, "Enter text.")
-    problem = _text_problem(value)
-    if problem:
-        return None, problem
-    if kind == Kind.DATETIME:
-        try:
-            return _normalise_datetime(datetime.fromisoformat(value.strip())), None
-        except ValueError:
-            return None, "Enter an ISO 8601 date-time."
-    if kind == Kind.ENUM:
-        if value not in spec.options:
-            return None, f"Choose one of {', '.join(spec.options)}."
-        return value, None
-    if len(value) > MAX_METADATA_STRING:
-        return None, f"At most {MAX_METADATA_STRING} characters."
-    return value, None
 
 
 def _metadata_pairs(value: Any) -> tuple[list[tuple[Any, Any]] | None, str | None]:
@@ -370,7 +308,7 @@ def _clean_attachments(value: Any, problems: list) -> list[dict[str, str]]:
         if not isinstance(text, str) or not text.strip():
             problems.append((f"{where}.value", "Enter text or an http(s) URL."))
             continue
-        problem = _text_problem(text)
+        problem = text_problem(text)
         if problem is None and kind in _URL_ONLY_ATTACHMENTS:
             problem = "Enter an http(s) URL." if not _SCHEME.match(text) else _url_problem(text)
         elif problem is None and _SCHEME.match(text) and kind != "RAW_TEXT":
@@ -380,7 +318,7 @@ def _clean_attachments(value: Any, problems: list) -> list[dict[str, str]]:
             continue
         entry = {"type": kind, "value": text}
         if name not in (None, ""):
-            if not isinstance(name, str) or len(name) > MAX_KEY or _text_problem(name):
+            if not isinstance(name, str) or len(name) > MAX_KEY or text_problem(name):
                 problems.append((f"{where}.name", f"Enter text of at most {MAX_KEY} characters."))
                 continue
             entry["name"] = name
@@ -398,7 +336,7 @@ def _clean_key(value: Any, where: str, problems: list) -> str | None:
     if len(value) > MAX_KEY:
         problems.append((where, f"At most {MAX_KEY} characters."))
         return None
-    problem = _text_problem(value)
+    problem = text_problem(value)
     if problem:
         problems.append((where, problem))
         return None
@@ -448,7 +386,7 @@ def clean_row(
         problems.append(("row_data", f"At most {MAX_ROW_DATA:,} characters."))
         row_data = None
     else:
-        problem = _text_problem(row_data)
+        problem = text_problem(row_data)
         is_url = bool(_SCHEME.match(row_data.strip()))
         if problem is None and is_url:
             row_data = row_data.strip()
@@ -910,8 +848,8 @@ def data_row_delete(*, workspace: Workspace, actor: Any, data_row: DataRow) -> N
 
 def _clean_text(value: Any, *, field: str, max_length: int, required: bool = True, **kw) -> str:
     """``core.validation.clean_text``, refusing what no database stores (NUL, lone surrogates)."""
-    if isinstance(value, str) and _text_problem(value):
-        raise ValidationFailed(_text_problem(value), field=field)
+    if isinstance(value, str) and text_problem(value):
+        raise ValidationFailed(text_problem(value), field=field)
     return clean_text(value, field=field, max_length=max_length, required=required, **kw)
 
 
@@ -1044,7 +982,7 @@ def _clean_options(kind: str, options: Any) -> list[str]:
     clean: list[str] = []
     for option in options:
         option = option.strip()
-        if not option or len(option) > 100 or _text_problem(option):
+        if not option or len(option) > 100 or text_problem(option):
             raise ValidationFailed("Each option is 1 to 100 characters.", field="options")
         if option in clean:
             raise ValidationFailed(f"The option {option!r} is given twice.", field="options")

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from labelhub.access.authz import can
 from labelhub.access.models import ProjectGrant
 from labelhub.access.permissions import Permission
 from labelhub.access.selectors import role_ref_of
@@ -106,8 +107,6 @@ def project_create(
             created_by=user,
         )
         project.tags.set(tag_list)
-        from labelhub.access.authz import can
-
         if not can(actor, Permission.MANAGE_PROJECT_SETTINGS, project) and user is not None:
             project_grant_set(
                 workspace=workspace,

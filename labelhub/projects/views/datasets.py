@@ -18,9 +18,10 @@ from django.urls import path
 from django.views import View
 
 from labelhub.access.authz import can
+from labelhub.access.console import ConsoleView
 from labelhub.access.permissions import Permission
 from labelhub.core.errors import ApplicationError, NotFound
-from labelhub.core.views import ConsoleView, apply_error_to_form
+from labelhub.core.views import apply_error_to_form
 from labelhub.projects.forms.datasets import (
     DataRowFilterForm,
     DatasetDeleteForm,
@@ -58,28 +59,6 @@ def _not_found(request, what: str):
     )
 
 
-def _forbidden(request):
-    return render(
-        request,
-        "error.html",
-        {"status": 403, "message": "You do not have permission to perform this action."},
-        status=403,
-    )
-
-
-class _ManageOnPost:
-    """POSTs need manage-datasets; members without it get 403 (the pages hide the forms)."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if (
-            request.method == "POST"
-            and getattr(self, "workspace", None) is not None
-            and not can(request.user, Permission.MANAGE_DATASETS, self.workspace)
-        ):
-            return _forbidden(request)
-        return super().dispatch(request, *args, **kwargs)
-
-
 def _show_error(form, exc: ApplicationError) -> None:
     """A service error beside its field, and on top of the form when no field carries it."""
     apply_error_to_form(form, exc)
@@ -88,11 +67,13 @@ def _show_error(form, exc: ApplicationError) -> None:
         form.add_error(None, exc.message)
 
 
-class DatasetsView(ConsoleView, _ManageOnPost, View):
+class DatasetsView(ConsoleView, View):
     """Datasets of the workspace (name, rows, created) and the create form."""
 
-    required_permission = Permission.VIEW_WORKSPACE
-    write_permission = Permission.MANAGE_DATASETS
+    required_permissions = {
+        "GET": Permission.VIEW_WORKSPACE,
+        "POST": Permission.MANAGE_DATASETS,
+    }
 
     def get(self, request, form=None, status=200):
         page = Paginator(selectors.dataset_list(workspace=self.workspace), 50).get_page(
@@ -124,11 +105,13 @@ class DatasetsView(ConsoleView, _ManageOnPost, View):
         return redirect("console:dataset", id=dataset.pk)
 
 
-class DatasetDetailView(ConsoleView, _ManageOnPost, View):
+class DatasetDetailView(ConsoleView, View):
     """One dataset: filterable data rows, upload, background uploads, rename, delete."""
 
-    required_permission = Permission.VIEW_WORKSPACE
-    write_permission = Permission.MANAGE_DATASETS
+    required_permissions = {
+        "GET": Permission.VIEW_WORKSPACE,
+        "POST": Permission.MANAGE_DATASETS,
+    }
 
     def _render(self, request, dataset, status=200, **forms):
         schema = selectors.metadata_schema(workspace=self.workspace)
@@ -283,11 +266,13 @@ class DatasetDetailView(ConsoleView, _ManageOnPost, View):
         return self._render(request, dataset, upload_result=result)
 
 
-class MetadataFieldsView(ConsoleView, _ManageOnPost, View):
+class MetadataFieldsView(ConsoleView, View):
     """The workspace's metadata schema: reserved and custom fields; add and delete."""
 
-    required_permission = Permission.VIEW_WORKSPACE
-    write_permission = Permission.MANAGE_DATASETS
+    required_permissions = {
+        "GET": Permission.VIEW_WORKSPACE,
+        "POST": Permission.MANAGE_DATASETS,
+    }
 
     def get(self, request, form=None, status=200):
         return render(

@@ -17,9 +17,10 @@ from django.urls import path
 from django.views import View
 
 from labelhub.access.authz import can
+from labelhub.access.console import ConsoleView
 from labelhub.access.permissions import Permission
 from labelhub.core.errors import ApplicationError, NotFound
-from labelhub.core.views import ConsoleView, flash_error
+from labelhub.core.views import flash_error
 from labelhub.projects.forms.ontologies import (
     ClassificationForm,
     OntologyCreateForm,
@@ -195,7 +196,7 @@ def _locate(tree: dict, schema_id: str) -> tuple[list, int, dict, str] | None:
 
 
 class _OntologyPage(ConsoleView, View):
-    required_permission = Permission.VIEW_WORKSPACE
+    required_permissions = {"GET": Permission.VIEW_WORKSPACE, "POST": Permission.VIEW_WORKSPACE}
     write_permission = Permission.CREATE_PROJECTS
 
     def can_edit(self, request) -> bool:

@@ -10,13 +10,14 @@ from django.views import View
 
 from labelhub.access import services as access_services
 from labelhub.access.authz import can
+from labelhub.access.console import ConsoleView
 from labelhub.access.models import Group, ProjectGrant
 from labelhub.access.permissions import Permission, Scope
 from labelhub.access.selectors import group_list, role_choices, role_ref_of
 from labelhub.core.errors import ApplicationError, NotFound
 from labelhub.core.ids import parse_id
-from labelhub.core.views import ConsoleView, apply_error_to_form, flash_error
-from labelhub.projects.console import ProjectPage, guarded
+from labelhub.core.views import apply_error_to_form, flash_error
+from labelhub.projects.console import ProjectPage
 from labelhub.projects.forms.projects import (
     InstructionsForm,
     ProjectBasicForm,
@@ -25,6 +26,7 @@ from labelhub.projects.forms.projects import (
 )
 from labelhub.projects.models import Ontology, Project
 from labelhub.projects.selectors import projects as selectors
+from labelhub.projects.serializers.projects import settings_payload
 from labelhub.projects.services import projects as services
 from labelhub.workspaces.selectors import member_list
 
@@ -117,7 +119,6 @@ class ProjectListView(ConsoleView, View):
 class ProjectMembersView(ProjectPage, View):
     tab = "members"
 
-    @guarded
     def get(self, request, project_id):
         grants = (
             ProjectGrant.objects.filter(project=self.project)
@@ -145,7 +146,6 @@ class ProjectMembersView(ProjectPage, View):
             },
         )
 
-    @guarded
     def post(self, request, project_id):
         action = request.POST.get("action")
         try:
@@ -185,7 +185,10 @@ class ProjectMembersView(ProjectPage, View):
 
 class ProjectSettingsView(ProjectPage, View):
     tab = "settings"
-    project_permission = Permission.MANAGE_PROJECT_SETTINGS
+    required_permissions = {
+        "GET": Permission.MANAGE_PROJECT_SETTINGS,
+        "POST": Permission.MANAGE_PROJECT_SETTINGS,
+    }
 
     def _basic(self, data=None):
         ontologies = Ontology.objects.filter(workspace=self.workspace).order_by("name")
@@ -199,8 +202,6 @@ class ProjectSettingsView(ProjectPage, View):
         return ProjectBasicForm(data, initial=initial, ontologies=ontologies, tags=tags)
 
     def _settings(self, data=None):
-        from labelhub.projects.serializers.projects import settings_payload
-
         return ProjectSettingsForm(data, initial=settings_payload(self.project))
 
     def _instructions(self, data=None, files=None):
@@ -226,11 +227,9 @@ class ProjectSettingsView(ProjectPage, View):
             },
         )
 
-    @guarded
     def get(self, request, project_id):
         return self.render_page(request)
 
-    @guarded
     def post(self, request, project_id):
         action = request.POST.get("action")
         p = self.project
@@ -305,7 +304,6 @@ class ProjectSettingsView(ProjectPage, View):
 class InstructionsFileView(ProjectPage, View):
     """Serve the uploaded instructions file to those who may view the project."""
 
-    @guarded
     def get(self, request, project_id):
         from django.http import FileResponse
 

@@ -2,9 +2,10 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from labelhub.access.services.api_keys import api_key_create
 from labelhub.accounts.models import User, normalize_email
-from labelhub.accounts.services import api_key_create
 from labelhub.core.errors import ApplicationError
+from labelhub.core.ids import parse_id
 from labelhub.workspaces.models import Workspace
 
 
@@ -17,8 +18,6 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="Command-line key", help="The key's name")
 
     def handle(self, *args, **opts):
-        from labelhub.core.ids import parse_id
-
         user = User.objects.filter(email=normalize_email(opts["email"])).first()
         if user is None:
             raise CommandError(f"No user with e-mail {opts['email']}.")

@@ -14,8 +14,11 @@ from django.db import transaction
 
 from labelhub.access import services as access
 from labelhub.access.models import Group
+from labelhub.access.services.api_keys import api_key_create
+from labelhub.access.services.invitations import invitation_create
+from labelhub.access.services.members import membership_add, membership_change_role
 from labelhub.accounts.models import User
-from labelhub.accounts.services import api_key_create, invitation_create, user_create
+from labelhub.accounts.services import user_create
 from labelhub.imports.models import ImportJob
 from labelhub.imports.services import import_job_create, import_job_run
 from labelhub.labeling.models import Task
@@ -29,12 +32,7 @@ from labelhub.projects.services.datasets import InputRow
 from labelhub.projects.services.ontologies import ontology_create
 from labelhub.projects.services.projects import project_settings_update
 from labelhub.workspaces.models import Membership, Role, Tenant, Workspace
-from labelhub.workspaces.services import (
-    membership_add,
-    membership_change_role,
-    tenant_create,
-    workspace_create,
-)
+from labelhub.workspaces.services import tenant_create, workspace_create
 
 DEMO_PASSWORD = "labelhub-demo-2026"
 PEOPLE = [

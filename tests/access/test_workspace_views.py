@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from labelhub.accounts.models import Invitation
+from labelhub.access.models import Invitation
 from labelhub.core.models import AuditLogEntry
 from labelhub.workspaces.models import Membership, Role, Workspace
 from tests.factories import make_member, make_tenant_admin, make_workspace
@@ -116,7 +116,7 @@ def test_members_page_refuses_last_admin_and_foreign_ids(web, admin, other_admin
 
 
 def test_invitations_page_revokes(web, workspace, admin):
-    from labelhub.accounts.services import invitation_create
+    from labelhub.access.services.invitations import invitation_create
 
     inv, _ = invitation_create(workspace=workspace, actor=admin, email="x@y.test", role="labeler")
     assert 'data-email="x@y.test"' in web.get("/invitations/").content.decode()

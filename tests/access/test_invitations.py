@@ -6,9 +6,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from labelhub.accounts import services
-from labelhub.accounts.models import Invitation, User, hash_token
-from labelhub.accounts.tasks import expire_invitations_task
+from labelhub.access.models import Invitation, hash_token
+from labelhub.access.services import invitations
+from labelhub.access.tasks import expire_invitations_task
+from labelhub.accounts.models import User
 from labelhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from labelhub.core.models import AuditLogEntry
 from labelhub.workspaces.models import Membership, Role
@@ -19,7 +20,7 @@ from tests.factories import PASSWORD, make_member, make_tenant_admin, make_user
 def invite(workspace, admin, django_capture_on_commit_callbacks):
     def make(email="new@alpha.test", role=Role.REVIEWER):
         with django_capture_on_commit_callbacks(execute=True):
-            return services.invitation_create(
+            return invitations.invitation_create(
                 workspace=workspace, actor=admin, email=email, role=role
             )
 
@@ -82,20 +83,20 @@ class TestInvitationCreate:
     )
     def test_bad_input_is_field_error(self, workspace, admin, email, role, field):
         with pytest.raises(ValidationFailed) as exc:
-            services.invitation_create(workspace=workspace, actor=admin, email=email, role=role)
+            invitations.invitation_create(workspace=workspace, actor=admin, email=email, role=role)
         assert list(exc.value.details) == [field]
         assert Invitation.objects.count() == 0
 
     def test_labeler_cannot_invite(self, workspace, labeler):
         with pytest.raises(PermissionDenied):
-            services.invitation_create(
+            invitations.invitation_create(
                 workspace=workspace, actor=labeler, email="x@y.test", role=Role.ADMIN
             )
         assert Invitation.objects.count() == 0
 
     def test_tenant_admin_invites_into_any_workspace_of_tenant(self, workspace):
         boss = make_tenant_admin(workspace.tenant)
-        inv, _ = services.invitation_create(
+        inv, _ = invitations.invitation_create(
             workspace=workspace, actor=boss, email="x@y.test", role=Role.LABELER
         )
         assert inv.workspace == workspace
@@ -105,7 +106,7 @@ class TestInvitationCreate:
 class TestInvitationAccept:
     def test_new_person_creates_account_and_joins(self, workspace, invite):
         inv, token = invite()
-        user, membership = services.invitation_accept(
+        user, membership = invitations.invitation_accept(
             token=token, name="Nia New", password=PASSWORD
         )
         assert (user.email, user.name) == ("new@alpha.test", "Nia New")
@@ -125,15 +126,15 @@ class TestInvitationAccept:
     def test_existing_user_signed_in_joins(self, workspace, other_workspace, invite):
         person = make_member(other_workspace, Role.ADMIN, email="new@alpha.test")
         _, token = invite()
-        user, membership = services.invitation_accept(token=token, user=person)
+        user, membership = invitations.invitation_accept(token=token, user=person)
         assert user == person and membership.workspace == workspace
         assert Membership.objects.filter(user=person).count() == 2
 
     def test_token_is_single_use(self, invite):
         _, token = invite()
-        services.invitation_accept(token=token, password=PASSWORD)
+        invitations.invitation_accept(token=token, password=PASSWORD)
         with pytest.raises(Conflict) as exc:
-            services.invitation_accept(token=token, password=PASSWORD)
+            invitations.invitation_accept(token=token, password=PASSWORD)
         assert exc.value.message == "This invitation has been accepted and can no longer be used."
         assert User.objects.filter(email="new@alpha.test").count() == 1
 
@@ -143,38 +144,38 @@ class TestInvitationAccept:
             expires_at=timezone.now() - timedelta(seconds=1)
         )
         with pytest.raises(Conflict) as exc:
-            services.invitation_accept(token=token, password=PASSWORD)
+            invitations.invitation_accept(token=token, password=PASSWORD)
         assert exc.value.message == "This invitation has been expired and can no longer be used."
         assert not User.objects.filter(email="new@alpha.test").exists()
 
     def test_revoked_token_is_refused(self, workspace, admin, invite):
         inv, token = invite()
-        services.invitation_revoke(workspace=workspace, actor=admin, invitation=inv)
+        invitations.invitation_revoke(workspace=workspace, actor=admin, invitation=inv)
         with pytest.raises(Conflict):
-            services.invitation_accept(token=token, password=PASSWORD)
+            invitations.invitation_accept(token=token, password=PASSWORD)
 
     @pytest.mark.parametrize("token", ["", "nope", "x" * 500, None, 12])
     def test_unknown_token_is_not_found(self, token):
         with pytest.raises(NotFound):
-            services.invitation_accept(token=token, password=PASSWORD)
+            invitations.invitation_accept(token=token, password=PASSWORD)
 
     def test_wrong_signed_in_user_is_refused(self, invite):
         _, token = invite()
         stranger = make_user("someone@else.test")
         with pytest.raises(PermissionDenied):
-            services.invitation_accept(token=token, user=stranger)
+            invitations.invitation_accept(token=token, user=stranger)
         assert Invitation.objects.get().status == "pending"
 
     def test_existing_account_must_sign_in(self, invite):
         make_user("new@alpha.test")
         _, token = invite()
         with pytest.raises(Conflict):
-            services.invitation_accept(token=token, password=PASSWORD)
+            invitations.invitation_accept(token=token, password=PASSWORD)
 
     def test_weak_password_is_field_error_and_nothing_written(self, invite):
         _, token = invite()
         with pytest.raises(ValidationFailed) as exc:
-            services.invitation_accept(token=token, password="123")
+            invitations.invitation_accept(token=token, password="123")
         assert (
             "This password is too short. It must contain at least 8 characters."
             in exc.value.details["password"]
@@ -187,16 +188,16 @@ class TestInvitationAccept:
 class TestRevokeAndExpire:
     def test_revoke_writes_audit(self, workspace, admin, invite):
         inv, _ = invite()
-        services.invitation_revoke(workspace=workspace, actor=admin, invitation=inv)
+        invitations.invitation_revoke(workspace=workspace, actor=admin, invitation=inv)
         inv.refresh_from_db()
         assert inv.status == "revoked"
         assert AuditLogEntry.objects.get(verb="invitation.revoked").after == {"status": "revoked"}
 
     def test_revoking_twice_is_conflict(self, workspace, admin, invite):
         inv, _ = invite()
-        services.invitation_revoke(workspace=workspace, actor=admin, invitation=inv)
+        invitations.invitation_revoke(workspace=workspace, actor=admin, invitation=inv)
         with pytest.raises(Conflict):
-            services.invitation_revoke(workspace=workspace, actor=admin, invitation=inv)
+            invitations.invitation_revoke(workspace=workspace, actor=admin, invitation=inv)
 
     def test_periodic_task_expires_old_pending(self, invite):
         old, _ = invite("old@alpha.test")
@@ -209,10 +210,10 @@ class TestRevokeAndExpire:
         }
 
     def test_invitation_email_task_skips_revoked(self, workspace, admin, invite):
-        from labelhub.accounts.tasks import send_invitation_email_task
+        from labelhub.access.tasks import send_invitation_email_task
 
         inv, token = invite()
-        services.invitation_revoke(workspace=workspace, actor=admin, invitation=inv)
+        invitations.invitation_revoke(workspace=workspace, actor=admin, invitation=inv)
         result = send_invitation_email_task.delay(
             workspace_id=str(workspace.pk), invitation_id=str(inv.pk), token=token
         )

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from labelhub.access import selectors, services
-from labelhub.access.api import history_csv
 from labelhub.access.authz import can, permissions_for
+from labelhub.access.console import ConsoleView
 from labelhub.access.forms import (
     ApiKeyForm,
     CustomRoleForm,
@@ -16,13 +16,15 @@ from labelhub.access.forms import (
     GroupMemberForm,
     RoleDeleteForm,
 )
+from labelhub.access.history import history_csv
+from labelhub.access.models import ApiKey
 from labelhub.access.permissions import Permission, Scope
 from labelhub.access.roles import SYSTEM_ROLE_PERMISSIONS
 from labelhub.access.selectors import granted_project_codenames, role_ref_of
-from labelhub.accounts import services as account_services
-from labelhub.accounts.models import ApiKey
+from labelhub.access.services import api_keys as key_services
 from labelhub.core.errors import ApplicationError, NotFound
-from labelhub.core.views import ConsoleView, apply_error_to_form, flash_error
+from labelhub.core.ids import parse_id
+from labelhub.core.views import apply_error_to_form, flash_error
 from labelhub.workspaces.models import Role
 from labelhub.workspaces.selectors import member_list
 
@@ -51,7 +53,7 @@ def _catalogue():
 class RolesView(ConsoleView, View):
     """System roles (read-only) and custom roles with the editor."""
 
-    required_permission = Permission.MANAGE_ROLES
+    required_permissions = {"GET": Permission.MANAGE_ROLES, "POST": Permission.MANAGE_ROLES}
 
     def get(self, request, form=None):
         system = [
@@ -95,7 +97,7 @@ class RolesView(ConsoleView, View):
 class RoleDetailView(ConsoleView, View):
     """Edit or delete one custom role."""
 
-    required_permission = Permission.MANAGE_ROLES
+    required_permissions = {"GET": Permission.MANAGE_ROLES, "POST": Permission.MANAGE_ROLES}
 
     def _role(self, id):
         return selectors.access_custom_role(workspace=self.workspace, id=id)
@@ -176,7 +178,7 @@ class RoleDetailView(ConsoleView, View):
 class GroupsView(ConsoleView, View):
     """Groups list and the create form."""
 
-    required_permission = Permission.MANAGE_GROUPS
+    required_permissions = {"GET": Permission.MANAGE_GROUPS, "POST": Permission.MANAGE_GROUPS}
 
     def _role_choices(self):
         return selectors.role_choices(workspace=self.workspace, scope=Scope.PROJECT)
@@ -214,7 +216,7 @@ class GroupsView(ConsoleView, View):
 class GroupDetailView(ConsoleView, View):
     """One group: members, settings, history (and its CSV), delete."""
 
-    required_permission = Permission.MANAGE_GROUPS
+    required_permissions = {"GET": Permission.MANAGE_GROUPS, "POST": Permission.MANAGE_GROUPS}
 
     def _render(self, request, group, form=None, member_form=None):
         members = list(selectors.group_members(group=group))
@@ -315,7 +317,7 @@ class GroupDetailView(ConsoleView, View):
 class AllGroupsHistoryView(ConsoleView, View):
     """Every group's history as CSV (the groups page's "Export history")."""
 
-    required_permission = Permission.MANAGE_GROUPS
+    required_permissions = {"GET": Permission.MANAGE_GROUPS, "POST": Permission.MANAGE_GROUPS}
 
     def get(self, request):
         return history_csv(selectors.group_history(workspace=self.workspace), "groups-history.csv")
@@ -324,7 +326,10 @@ class AllGroupsHistoryView(ConsoleView, View):
 class ApiKeysView(ConsoleView, View):
     """Own keys (create, revoke); every key of the workspace for key admins."""
 
-    required_permission = Permission.MANAGE_OWN_API_KEYS
+    required_permissions = {
+        "GET": Permission.MANAGE_OWN_API_KEYS,
+        "POST": Permission.MANAGE_OWN_API_KEYS,
+    }
 
     def _held(self, request):
         held = {p.value for p in permissions_for(request.user, self.workspace)}
@@ -359,7 +364,7 @@ class ApiKeysView(ConsoleView, View):
                 messages.error(request, "Key not found.")
             else:
                 try:
-                    account_services.api_key_revoke(
+                    key_services.api_key_revoke(
                         workspace=self.workspace, actor=request.user, key=key
                     )
                     messages.success(request, f"Key {key.prefix} revoked.")
@@ -371,7 +376,7 @@ class ApiKeysView(ConsoleView, View):
             return self.get(request, form=form)
         d = form.cleaned_data
         try:
-            key, secret = account_services.api_key_create(
+            key, secret = key_services.api_key_create(
                 workspace=self.workspace,
                 actor=request.user,
                 name=d["name"],
@@ -389,6 +394,4 @@ class ApiKeysView(ConsoleView, View):
 
 
 def _parse(value):
-    from labelhub.core.ids import parse_id
-
     return parse_id(value)

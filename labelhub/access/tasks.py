@@ -1,4 +1,4 @@
-"""Background jobs of the accounts app."""
+"""Background jobs of the access app: invitation e-mails and their expiry."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ from celery import shared_task
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from labelhub.accounts.models import Invitation
+from labelhub.access.models import Invitation
+from labelhub.access.selectors import invitation_accept_url
+from labelhub.access.services.maintenance import invitations_expire
 
 
+# The names keep their first app's prefix: queued messages and beat schedules name them.
 @shared_task(
     name="accounts.send_invitation_email",
     autoretry_for=(OSError,),
@@ -26,8 +29,6 @@ def send_invitation_email_task(
     )
     if inv is None:
         return False
-    from labelhub.accounts.services import invitation_accept_url
-
     ctx = {"invitation": inv, "url": invitation_accept_url(token), "workspace": inv.workspace}
     send_mail(
         subject=f"You are invited to {inv.workspace.name} on LabelHub",
@@ -42,6 +43,4 @@ def send_invitation_email_task(
 @shared_task(name="accounts.expire_invitations")
 def expire_invitations_task(**kwargs) -> int:
     """Periodic: close invitations past their expiry."""
-    from labelhub.accounts.services import invitations_expire
-
     return invitations_expire()

@@ -1,4 +1,5 @@
-"""Every write to custom roles, groups and project grants."""
+"""Every write to custom roles, groups and project grants (members, invitations and API
+keys: the modules beside this one)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from labelhub.access.escalation import (
     ensure_may_change_group_reach,
     ensure_may_define_role,
 )
-from labelhub.access.models import CustomRole, Group, GroupEvent, ProjectGrant
+from labelhub.access.models import CustomRole, Group, GroupEvent, Invitation, ProjectGrant
 from labelhub.access.permissions import (
     WORKSPACE_PERMISSIONS,
     Permission,
@@ -24,13 +25,14 @@ from labelhub.access.permissions import (
 )
 from labelhub.access.selectors import (
     RoleRef,
+    custom_role_usage,
     project_grant_codenames,
     resolve_role,
     role_ref_of,
 )
 from labelhub.core.audit import actor_identity, audit_record
 from labelhub.core.errors import Conflict, PermissionDenied, ValidationFailed
-from labelhub.core.ids import new_id
+from labelhub.core.ids import new_id, parse_id
 from labelhub.core.validation import clean_colour, clean_text
 from labelhub.workspaces.models import Membership, Workspace
 
@@ -177,9 +179,6 @@ def custom_role_delete(
     *, workspace: Workspace, actor: Any, role: CustomRole, replacement: Any = None
 ) -> dict[str, int]:
     """Delete a custom role; one in use needs a replacement of the same scope (moved atomically)."""
-    from labelhub.access.selectors import custom_role_usage
-    from labelhub.accounts.models import Invitation
-
     require(actor, Permission.MANAGE_ROLES, workspace)
     with transaction.atomic():
         role = CustomRole.objects.select_for_update().get(pk=role.pk, workspace=workspace)
@@ -408,8 +407,6 @@ def group_delete(*, workspace: Workspace, actor: Any, group: Group) -> None:
 
 def group_add_member(*, workspace: Workspace, actor: Any, group: Group, user_id: Any) -> Any:
     """Add a workspace member to a group."""
-    from labelhub.core.ids import parse_id
-
     require(actor, Permission.MANAGE_GROUPS, workspace)
     membership = (
         Membership.objects.select_related("user")
@@ -441,8 +438,6 @@ def group_add_member(*, workspace: Workspace, actor: Any, group: Group, user_id:
 
 def group_remove_member(*, workspace: Workspace, actor: Any, group: Group, user_id: Any) -> None:
     """Remove a member from a group."""
-    from labelhub.core.ids import parse_id
-
     require(actor, Permission.MANAGE_GROUPS, workspace)
     with transaction.atomic():
         group = Group.objects.select_for_update().get(pk=group.pk, workspace=workspace)
@@ -507,8 +502,6 @@ def project_grant_set(
     ``check=False`` is for callers that authorised a larger action already (creating or
     duplicating a project).
     """
-    from labelhub.core.ids import parse_id
-
     if check:
         require(actor, Permission.MANAGE_PROJECT_MEMBERS, project)
     if project.workspace_id != workspace.pk:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.db.models import QuerySet
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.response import Response
 
 from labelhub.access import selectors, services
-from labelhub.access.models import CustomRole, Group
+from labelhub.access.api_base import WorkspaceScopedView
+from labelhub.access.authz import actor_user, can
+from labelhub.access.history import history_csv
+from labelhub.access.models import ApiKey, CustomRole, Group
 from labelhub.access.permissions import Permission
 from labelhub.access.roles import SYSTEM_ROLE_PERMISSIONS
 from labelhub.access.serializers import (
@@ -31,9 +30,7 @@ from labelhub.access.serializers import (
     RoleDeleteSerializer,
     SystemRoleSerializer,
 )
-from labelhub.accounts import services as account_services
-from labelhub.accounts.models import ApiKey
-from labelhub.core.api import WorkspaceScopedView
+from labelhub.access.services import api_keys as key_services
 from labelhub.core.errors import PermissionDenied, ValidationFailed
 from labelhub.workspaces.models import Role
 
@@ -238,26 +235,6 @@ class GroupMemberDetailView(WorkspaceScopedView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def history_csv(events, filename: str) -> HttpResponse:
-    """Render group events as a CSV download (time, group, actor, action, detail)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["time", "group", "actor", "action", "detail"])
-    for e in events:
-        writer.writerow(
-            [
-                e.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                e.group_name,
-                e.actor_label,
-                e.verb,
-                e.detail,
-            ]
-        )
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 class GroupHistoryView(WorkspaceScopedView):
     """One group's history as CSV."""
 
@@ -298,13 +275,9 @@ class ApiKeyListView(WorkspaceScopedView):
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = queryset.select_related("owner")
         if self.request.query_params.get("all") in {"1", "true"}:
-            from labelhub.access.authz import can
-
             if not can(self.actor, Permission.MANAGE_ALL_API_KEYS, self.workspace):
                 raise PermissionDenied()
             return queryset
-        from labelhub.access.authz import actor_user
-
         return queryset.filter(owner=actor_user(self.actor))
 
     @extend_schema(
@@ -320,7 +293,7 @@ class ApiKeyListView(WorkspaceScopedView):
     def post(self, request):
         data = ApiKeyCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        key, secret = account_services.api_key_create(
+        key, secret = key_services.api_key_create(
             workspace=self.workspace, actor=self.actor, **data.validated_data
         )
         body = ApiKeyCreatedSerializer(key, context={"secret": secret}).data
@@ -338,7 +311,7 @@ class ApiKeyDetailView(WorkspaceScopedView):
 
     @extend_schema(responses=ApiKeySerializer)
     def delete(self, request, id):
-        key = account_services.api_key_revoke(
+        key = key_services.api_key_revoke(
             workspace=self.workspace, actor=self.actor, key=self.get_object()
         )
         return Response(ApiKeySerializer(key).data)

@@ -8,7 +8,8 @@ from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from labelhub.accounts.models import Invitation, User
+from labelhub.access.models import Invitation
+from labelhub.accounts.models import User
 from labelhub.core.models import AuditLogEntry
 from labelhub.workspaces.models import Membership, Role
 from tests.factories import PASSWORD, make_member, make_user
@@ -87,7 +88,7 @@ def test_duplicate_and_existing_member_are_409(admin_client, labeler):
 
 
 def test_accept_anonymous_creates_account_and_signs_in():
-    from labelhub.accounts.services import invitation_create
+    from labelhub.access.services.invitations import invitation_create
     from tests.factories import make_workspace
 
     ws = make_workspace("Gamma")
