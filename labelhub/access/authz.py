@@ -1,5 +1,9 @@
 """The one authorization entry point: ``can(actor, permission, obj)``.
 
+What an actor holds is worked out once per request (``core.context.memoized``): the
+views, the services and the two-factor rule all ask, and the answers cannot change
+inside a request except through access's own writes, which ``forget`` them.
+
 Actors are users or API keys. Objects are a workspace, a project, or anything carrying a
 ``project`` or ``workspace`` attribute. A user's permissions are the union of:
 
@@ -13,15 +17,20 @@ one, and nothing once it is revoked or expired or its owner has left the workspa
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from guardian.core import ObjectPermissionChecker
 
 from labelhub.access.models import ApiKey
 from labelhub.access.permissions import PROJECT_PERMISSIONS, Permission, Scope
 from labelhub.access.selectors import RoleRef, role_ref_of
+from labelhub.core.context import forget, memoized
 from labelhub.workspaces import selectors as ws_selectors
 from labelhub.workspaces.models import Role, Workspace
+
+T = TypeVar("T")
 
 
 def actor_user(actor: Any) -> Any:
@@ -48,8 +57,41 @@ def workspace_role(actor: Any, workspace: Workspace) -> str | None:
     return ref.role if ref else None
 
 
+def forgets_permissions(service: Callable[..., T]) -> Callable[..., T]:
+    """Decorate a service that changes who holds what: the request forgets what it knew."""
+
+    @functools.wraps(service)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return service(*args, **kwargs)
+        finally:
+            forget()
+
+    return wrapper
+
+
+def _actor_key(actor: Any) -> Any:
+    """How the request's memo tells actors apart (None: not remembered)."""
+    if isinstance(actor, ApiKey):
+        return ("key", actor.pk)
+    pk = getattr(actor, "pk", None)
+    return ("user", pk) if pk is not None else None
+
+
+def _remember(kind: str, actor: Any, obj: Any, compute: Any) -> Any:
+    """Work an answer out once per request (``core.context.memoized``)."""
+    key = _actor_key(actor)
+    if key is None or getattr(obj, "pk", None) is None:
+        return compute()
+    return memoized((kind, key, obj.pk), compute)
+
+
 def workspace_role_ref(actor: Any, workspace: Workspace):
     """Return the RoleRef the actor holds in the workspace, or None without access."""
+    return _remember("role", actor, workspace, lambda: _workspace_role_ref(actor, workspace))
+
+
+def _workspace_role_ref(actor: Any, workspace: Workspace):
     user = actor_user(actor)
     if user is None:
         return None
@@ -72,6 +114,10 @@ def effective_workspace_permissions(perms: frozenset[Permission]) -> frozenset[P
 
 def permissions_for(actor: Any, workspace: Workspace) -> frozenset[Permission]:
     """Every permission the actor holds at workspace level (project ones: in all projects)."""
+    return _remember("workspace", actor, workspace, lambda: _permissions_for(actor, workspace))
+
+
+def _permissions_for(actor: Any, workspace: Workspace) -> frozenset[Permission]:
     ref = workspace_role_ref(actor, workspace)
     if ref is None:
         return frozenset()
@@ -82,6 +128,10 @@ def permissions_for(actor: Any, workspace: Workspace) -> frozenset[Permission]:
 
 def project_permissions_for(actor: Any, project: Any) -> frozenset[Permission]:
     """Every permission the actor holds on one project."""
+    return _remember("project", actor, project, lambda: _project_permissions_for(actor, project))
+
+
+def _project_permissions_for(actor: Any, project: Any) -> frozenset[Permission]:
     user = actor_user(actor)
     ref = workspace_role_ref(actor, project.workspace)
     if ref is None:

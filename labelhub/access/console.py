@@ -32,6 +32,9 @@ class ConsoleView(LoginRequiredMixin):
     #: what the page's POST actions need when more than their gate (the services check
     #: it; here it decides whether the admin two-factor rule applies to them)
     write_permission: ClassVar[Permission | None] = None
+    #: pages about the user rather than a workspace (notifications) work without one;
+    #: they may require no permission
+    workspace_optional: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -40,12 +43,16 @@ class ConsoleView(LoginRequiredMixin):
                 f"{cls.__name__} overrides dispatch; use resolve_target so the workspace, "
                 "the object and the permission are checked for every page"
             )
+        if cls.workspace_optional and any(cls.required_permissions.values()):
+            raise TypeError(f"{cls.__name__} needs no workspace, so it may require no permission")
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self.workspace = current_workspace_for(request)
         if self.workspace is None:
+            if self.workspace_optional:
+                return super().dispatch(request, *args, **kwargs)
             return render(request, "console/no_workspace.html", status=404)
         denied = (
             "You do not have access to this page."

@@ -10,7 +10,7 @@ from django.utils import timezone
 from labelhub.core.ids import parse_id
 from labelhub.core.jobs import JobEnd
 from labelhub.core.live import send_event_on_commit, user_group
-from labelhub.notifications.links import safe_link
+from labelhub.notifications import events
 from labelhub.notifications.models import Notification
 from labelhub.notifications.selectors import unread_count
 
@@ -41,16 +41,8 @@ def notification_create(
                 "created_at": timezone.now(),
             },
         )
-        event = {
-            "type": "notification.created",
-            "id": str(entry.pk),
-            "kind": kind,
-            "title": entry.title,
-            "body": body,
-            # The toast renders it as a link: only a path on this site.
-            "url": safe_link(url),
-            "unread": Notification.objects.filter(user_id=user_id, read_at__isnull=True).count(),
-        }
+        unread = Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
+        event = events.notification_created(entry, unread=unread)
         send_event_on_commit(event, [user_group(user_id)])
     return entry
 
@@ -78,6 +70,6 @@ def notification_mark_read(*, user: Any, ids: list[Any] | None = None) -> int:
             entries = entries.filter(pk__in=[pk for pk in map(parse_id, ids) if pk is not None])
         changed = entries.update(read_at=timezone.now())
         if changed:
-            event = {"type": "notification.read", "unread": unread_count(user)}
+            event = events.notification_read(unread=unread_count(user))
             send_event_on_commit(event, [user_group(user.pk)])
     return changed

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
+from labelhub.access.console import ConsoleView
 from labelhub.notifications import selectors, services
 from labelhub.notifications.links import safe_link
 
 PAGE_SIZE = 50
 
 
-class NotificationsView(LoginRequiredMixin, View):
+class NotificationsView(ConsoleView, View):
     """The user's notifications, newest first; mark one or all read.
 
     Entries belong to the user, not to the current workspace, so the page needs no
     workspace (and no permission beyond being signed in).
     """
+
+    required_permissions = {"GET": None, "POST": None}
+    workspace_optional = True
 
     def get(self, request):
         unread_only = request.GET.get("unread") == "1"

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group as AuthGroup
 from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
-from labelhub.access.authz import can
+from labelhub.access.authz import can, forgets_permissions
 from labelhub.access.escalation import (
     ensure_may_assign_project_role,
     ensure_may_assign_workspace_role,
@@ -116,6 +116,7 @@ def custom_role_create(
     return role
 
 
+@forgets_permissions
 def custom_role_update(
     *,
     workspace: Workspace,
@@ -175,6 +176,7 @@ def custom_role_update(
     return role
 
 
+@forgets_permissions
 def custom_role_delete(
     *, workspace: Workspace, actor: Any, role: CustomRole, replacement: Any = None
 ) -> dict[str, int]:
@@ -385,6 +387,7 @@ def group_update(
     return group
 
 
+@forgets_permissions
 def group_delete(*, workspace: Workspace, actor: Any, group: Group) -> None:
     """Delete a group: its project grants go with it; its history stays."""
     require(actor, Permission.MANAGE_GROUPS, workspace)
@@ -405,6 +408,7 @@ def group_delete(*, workspace: Workspace, actor: Any, group: Group) -> None:
         auth_group.delete()
 
 
+@forgets_permissions
 def group_add_member(*, workspace: Workspace, actor: Any, group: Group, user_id: Any) -> Any:
     """Add a workspace member to a group."""
     require(actor, Permission.MANAGE_GROUPS, workspace)
@@ -436,6 +440,7 @@ def group_add_member(*, workspace: Workspace, actor: Any, group: Group, user_id:
     return user
 
 
+@forgets_permissions
 def group_remove_member(*, workspace: Workspace, actor: Any, group: Group, user_id: Any) -> None:
     """Remove a member from a group."""
     require(actor, Permission.MANAGE_GROUPS, workspace)
@@ -457,6 +462,7 @@ def group_remove_member(*, workspace: Workspace, actor: Any, group: Group, user_
         )
 
 
+@forgets_permissions
 def groups_leave_workspace(*, workspace: Workspace, user: Any, actor: Any) -> None:
     """Take a departing member out of every group of the workspace (history records it)."""
     for group in Group.objects.filter(workspace=workspace, auth_group__user=user):
@@ -487,6 +493,7 @@ def _resync_grants(grants) -> None:
         _apply_grant(grant)
 
 
+@forgets_permissions
 def project_grant_set(
     *,
     workspace: Workspace,
@@ -565,6 +572,7 @@ def project_grant_set(
     return grant
 
 
+@forgets_permissions
 def project_grant_remove(
     *, workspace: Workspace, actor: Any, grant: ProjectGrant, check: bool = True
 ) -> None:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from labelhub.access.authz import can
+from labelhub.access.authz import can, forgets_permissions
 from labelhub.access.escalation import definable_permissions
 from labelhub.access.models import API_KEY_PREFIX, API_KEY_PREFIX_CHARS, ApiKey, hash_token
 from labelhub.access.permissions import Permission, parse_permissions
@@ -121,6 +121,7 @@ def api_key_create(
     return key, f"{prefix}_{secret}"
 
 
+@forgets_permissions
 def api_key_revoke(*, workspace: Workspace, actor: Any, key: ApiKey) -> ApiKey:
     """Revoke a key: one's own, or anyone's with manage-all-API-keys."""
     own = key.owner_id == getattr(actor, "pk", None)
@@ -145,6 +146,7 @@ def api_key_revoke(*, workspace: Workspace, actor: Any, key: ApiKey) -> ApiKey:
     return key
 
 
+@forgets_permissions
 def api_keys_revoke_for_departure(*, workspace: Workspace, user: Any, actor: Any) -> int:
     """Revoke every active key a departing member holds in the workspace; return how many."""
     now = timezone.now()

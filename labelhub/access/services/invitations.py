@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from labelhub.access.authz import can
+from labelhub.access.authz import can, forgets_permissions
 from labelhub.access.escalation import ensure_may_assign_workspace_role
 from labelhub.access.models import Invitation, hash_token
 from labelhub.access.permissions import Permission, Scope
@@ -124,6 +124,7 @@ def invitation_by_token(token: Any) -> Invitation:
     return inv
 
 
+@forgets_permissions
 def invitation_accept(
     *, token: Any, user: User | None = None, name: str = "", password: str | None = None
 ) -> tuple[User, Membership]:

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from labelhub.access import events
+from labelhub.access.authz import forgets_permissions
 from labelhub.access.escalation import ensure_may_assign_workspace_role, ensure_not_self
 from labelhub.access.models import ProjectGrant
 from labelhub.access.permissions import Permission, Scope
@@ -20,6 +21,7 @@ from labelhub.core.validation import clean_text
 from labelhub.workspaces.models import Membership, Role, Workspace
 
 
+@forgets_permissions
 def membership_change_role(
     *, workspace: Workspace, actor: Any, membership: Membership, role: Any
 ) -> Membership:
@@ -86,6 +88,7 @@ def _ensure_another_admin(workspace: Workspace, membership: Membership) -> None:
         raise Conflict(message, details={"role": [message]})
 
 
+@forgets_permissions
 def membership_remove(*, workspace: Workspace, actor: Any, membership: Membership) -> None:
     """Remove a member from the workspace; the last Admin cannot be removed."""
     require(actor, Permission.MANAGE_MEMBERS, workspace)
@@ -115,6 +118,7 @@ def membership_remove(*, workspace: Workspace, actor: Any, membership: Membershi
         send_event_on_commit(events.membership_removed(workspace=workspace), [user_group(user_id)])
 
 
+@forgets_permissions
 def membership_add(*, workspace: Workspace, user: Any, role: Any, actor: Any) -> Membership:
     """Add a user to a workspace (used by invitation acceptance and seeding)."""
     ref = role if isinstance(role, RoleRef) else _workspace_role(workspace, role)
