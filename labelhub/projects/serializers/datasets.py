@@ -226,16 +226,19 @@ class _BlockStream(io.RawIOBase):
 def _first_byte(blocks: Iterator[bytes]) -> tuple[bytes, Iterator[bytes]]:
     """The first byte after a byte-order mark and white space, and all the blocks again
     (the mark left out)."""
-    seen: list[bytes] = []
-    head = b""
+    bom = codecs.BOM_UTF8
+    data = b""
+    checked = False  # whether the start was looked at for a mark
     for block in blocks:
-        if not seen and block.startswith(codecs.BOM_UTF8):
-            block = block[len(codecs.BOM_UTF8) :]
-        seen.append(block)
-        head = block.lstrip()[:1]
-        if head:
+        data += block
+        if not checked:
+            if len(data) < len(bom) and bom.startswith(data):
+                continue  # maybe a mark cut by the block
+            checked = True
+            data = data.removeprefix(bom)
+        if data.lstrip()[:1]:
             break
-    return head, itertools.chain(seen, blocks)
+    return data.lstrip()[:1], itertools.chain([data], blocks)
 
 
 def _file_refusals(rows: Iterator[InputRow]) -> Iterator[InputRow]:
