@@ -1,10 +1,11 @@
 """LabelHub settings: one module, configured from the environment.
 
-Embedded defaults (no variables set) run everything in one process: SQLite, the
-in-memory channel layer, Celery tasks executed in-process, e-mail to the console.
-``DJANGO_ENV=production`` switches on the production hardening; ``DATABASE_URL`` and
-``REDIS_URL`` switch to PostgreSQL and Redis (channel layer, Celery broker, cache).
-The README lists every variable.
+Embedded defaults (no variables set) need no server: SQLite (WAL), a Celery worker
+beside the web server fed through a folder (kombu's filesystem transport), live events
+from the worker relayed through a folder (``core.layers``), e-mail to the console
+(ADR 0009). ``DJANGO_ENV=production`` switches on the production hardening;
+``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis (channel layer, Celery
+broker, cache). The README lists every variable.
 """
 
 import os
@@ -149,6 +150,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": _pool_max,
             "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
         }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker write to one file. WAL lets readers run beside the
+    # writer; IMMEDIATE takes the write lock when a transaction begins, so a writer waits
+    # (up to ``timeout`` seconds) instead of failing with "database is locked" when its
+    # read lock cannot be upgraded; synchronous=NORMAL is safe in WAL mode (a power cut
+    # may lose the last commits, never corrupt the file).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=20.0),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -188,12 +202,47 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Sockets live in the web process (in memory, as channels' own layer); events the
+    # worker sends cross over through a folder the web process polls (ADR 0009).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "labelhub.core.layers.FolderRelayChannelLayer",
+            "CONFIG": {"folder": env.str("LIVE_RELAY_FOLDER", default=str(VAR_DIR / "live"))},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+#: no REDIS_URL: the embedded setup (one web server and one worker on one machine)
+EMBEDDED = not REDIS_URL
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    # Longer than any task runtime or countdown we schedule (12 h), so Redis never
+    # re-delivers a task a worker is still running.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 12 * 3600}
+else:
+    # A broker that needs no server: each message is a file in one folder, which the web
+    # server and the worker both write and the worker reads (kombu's filesystem
+    # transport); a message taken is moved to processed/ (pruned by the reaper task).
+    BROKER_FOLDER = Path(env.str("BROKER_FOLDER", default=str(VAR_DIR / "celery")))
+    for _sub in ("queue", "processed", "control"):
+        (BROKER_FOLDER / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_FOLDER / "queue"),
+        "data_folder_out": str(BROKER_FOLDER / "queue"),
+        "store_processed": True,
+        "processed_folder": str(BROKER_FOLDER / "processed"),
+        "control_folder": str(BROKER_FOLDER / "control"),
+        # seconds between looks at the folder: how long a new job waits at most
+        "polling_interval": 0.25,
+    }
+    CELERY_BEAT_SCHEDULE_FILENAME = str(BROKER_FOLDER / "beat-schedule")
+# No result backend without Redis: job state lives in the job rows, nobody waits on results.
 CELERY_RESULT_BACKEND = REDIS_URL or None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Only on request: an eager task runs inside the request that queued it, which is what
+# the embedded setup used to do (a 300 MB import held its POST for 49 s). Tests ask for
+# it through an autouse fixture.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -202,13 +251,23 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
-# Longer than any task runtime or countdown we schedule (12 h), so Redis never re-delivers
-# a task a worker is still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 12 * 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "expire-invitations": {"task": "accounts.expire_invitations", "schedule": 3600.0},
+    # Restart jobs whose worker died (core.jobs.jobs_reap).
+    "reap-jobs": {"task": "core.reap_jobs", "schedule": 60.0},
 }
+
+# Chunked jobs (core.jobs): the reaper restarts a running job whose heartbeat is older
+# than JOBS_STALE_SECONDS, or a queued one older than JOBS_QUEUED_STALE_SECONDS, and fails
+# one that started JOBS_MAX_RUNS times. When a worker starts it reaps with
+# JOBS_REAP_AT_START_SECONDS instead: 0 in the embedded setup, whose only worker is the
+# one starting, so any job still running or queued then lost its worker or its message;
+# unset (the thresholds above) when other workers may be busy with their jobs.
+JOBS_STALE_SECONDS = env.int("JOBS_STALE_SECONDS", default=300)
+JOBS_QUEUED_STALE_SECONDS = env.int("JOBS_QUEUED_STALE_SECONDS", default=1800)
+JOBS_MAX_RUNS = env.int("JOBS_MAX_RUNS", default=10)
+JOBS_REAP_AT_START_SECONDS = env.int("JOBS_REAP_AT_START_SECONDS", default=0 if EMBEDDED else None)
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -83,6 +83,17 @@ def _celery_in_process(request):
 
 
 @pytest.fixture(autouse=True)
+def _live_events_in_process(request, settings):
+    """Keep live events inside the test process: the embedded layer's relay folder is for
+    the demo's web server and worker (tests of the relay give it a folder of their own)."""
+    layer = settings.CHANNEL_LAYERS["default"]
+    if layer["BACKEND"] == "labelhub.core.layers.FolderRelayChannelLayer":
+        settings.CHANNEL_LAYERS = {
+            "default": {**layer, "CONFIG": {**layer.get("CONFIG", {}), "folder": None}}
+        }
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Uploads in tests land in a temporary folder."""
     settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -13,10 +13,10 @@ same way for every kind of job:
   ``next_chunk`` and skips a chunk another run committed, so no chunk is handled twice.
 * **Idempotent task shell** (``job_task``): lost database connections retry with
   backoff; anything else marks the job failed with a message users can read.
-* **Heartbeat and reaper**: every chunk stamps ``heartbeat_at``; ``jobs_reap`` (a
-  periodic task, also run when a worker starts) re-enqueues queued or running jobs whose
-  heartbeat went stale because their worker died, and fails a job that stopped
-  ``JOBS_MAX_RUNS`` times.
+* **Heartbeat and reaper**: every chunk stamps ``heartbeat_at``; ``jobs_reap`` (the
+  periodic task ``core.reap_jobs``, and ``jobs_reap_at_start`` when a worker starts)
+  re-enqueues queued or running jobs whose heartbeat went stale because their worker
+  died, and fails a job that stopped ``JOBS_MAX_RUNS`` times.
 * **End of a job**: the engine's ``ended`` hook (audit), the final progress event, and
   the end listeners (the notifications app registers one: "Import X finished …").
 
@@ -489,3 +489,19 @@ def jobs_reap(
     if any(counts.values()):
         logger.warning("job reaper: %(restarted)s restarted, %(failed)s failed", counts)
     return counts
+
+
+def jobs_reap_at_start() -> dict[str, int]:
+    """Reap as a worker starts, before it takes any task.
+
+    With ``JOBS_REAP_AT_START_SECONDS`` set (0 in the embedded setup, whose only worker
+    is this one), every job running or queued longer than that is restarted: a running
+    one lost its worker, a queued one may have lost its message with it (a killed worker
+    takes the messages it had reserved along). A queued job whose message still waits
+    then runs twice, which the engine makes harmless (the second run finds it done).
+    Unset, the usual thresholds apply: other workers may be running those jobs.
+    """
+    seconds = getattr(settings, "JOBS_REAP_AT_START_SECONDS", None)
+    if seconds is None:
+        return jobs_reap()
+    return jobs_reap(running_after=seconds, queued_after=seconds)

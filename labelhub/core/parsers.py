@@ -10,6 +10,8 @@ because no database column, renderer or UTF-8 text can hold it.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -126,3 +128,232 @@ def parse_body(data: bytes | str) -> Any:
         return loads(data)
     except JSONInputError as exc:
         raise ParseError(f"JSON parse error - {exc}.")
+
+
+# --- a JSON array read element by element ------------------------------------------------
+#
+# A large JSON list (a data row upload of 200 MB) is read in blocks: each element is cut
+# out of the text and parsed on its own by ``loads``, so the reader holds one block and
+# one element, and every element meets the same rules as a whole body (depth counted
+# from the outer list, NaN, lone surrogates), with the place of a refusal given in the
+# whole text. ijson was tried first: its C backend turns a lone surrogate into "?" and
+# builds a prefix string per nesting level (100,000 "[" took gigabytes); see ADR 0009.
+
+_STRING = rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
+_PLAIN = rb'[^"\[\]{}]++'
+
+
+def _nested(inner: bytes | None) -> bytes:
+    content = rb"(?:" + _PLAIN + rb"|" + _STRING + (rb"|" + inner if inner else b"") + rb")*+"
+    return rb"(?:\{" + content + rb"\}|\[" + content + rb"\])"
+
+
+def _containers(levels: int) -> bytes:
+    pattern = None
+    for _ in range(levels):
+        pattern = _nested(pattern)
+    assert pattern is not None
+    return pattern
+
+
+#: an array or object nested at most 4 levels, matched whole in C (possessive, so a
+#: failed match never backtracks); deeper or cut elements take the token walk below
+_CONTAINER = re.compile(_containers(4), re.S)
+_STRING_RE = re.compile(_STRING, re.S)
+_TOKEN = re.compile(_STRING + rb'|["\[\]{}]', re.S)
+_SCALAR = re.compile(rb"[^\s,\]\[{}\"]++")
+_SPACE = re.compile(rb"[ \t\r\n]*+")
+
+
+class NotAJSONArray(ValueError):
+    """The text does not start with ``[``."""
+
+
+_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
+def _chars(data: bytes) -> int:
+    """Characters in UTF-8 bytes (continuation bytes do not count)."""
+    return len(data.translate(None, _CONTINUATION))
+
+
+class _Text:
+    """A growing window on the text: the unread bytes and the place of their first byte."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self.blocks = blocks
+        self.buf = b""
+        self.line = 1  # line of buf[0]
+        self.column = 0  # characters before buf[0] on that line
+        self.eof = False
+
+    def more(self, keep_from: int) -> bool:
+        """Read one more block, dropping the bytes before ``keep_from``; False at the end
+        (then nothing is dropped)."""
+        if self.eof:
+            return False
+        block = next(self.blocks, None)
+        if block is None:
+            self.eof = True
+            return False
+        dropped = self.buf[:keep_from]
+        newline = dropped.rfind(b"\n")
+        if newline >= 0:
+            self.line += dropped.count(b"\n")
+            self.column = _chars(dropped[newline + 1 :])
+        else:
+            self.column += _chars(dropped)
+        self.buf = self.buf[keep_from:] + block
+        return True
+
+    def where(self, pos: int) -> tuple[int, int]:
+        """(line, column) of an offset in the buffer, as ``json`` counts them (1-based)."""
+        before = self.buf[:pos]
+        newline = before.rfind(b"\n")
+        if newline >= 0:
+            return self.line + before.count(b"\n"), _chars(before[newline + 1 :]) + 1
+        return self.line, self.column + _chars(before) + 1
+
+    def error(self, msg: str, pos: int) -> JSONInputError:
+        """A refusal at an offset in the buffer."""
+        return JSONInputError(msg, *self.where(pos))
+
+
+def _walk_end(buf: bytes, pos: int) -> tuple[int | None, bool]:
+    """Where the container starting at ``pos`` ends (None: not in ``buf``), and whether it
+    nests deeper than the array allows."""
+    depth = 0
+    for match in _TOKEN.finditer(buf, pos):
+        token = buf[match.start()]
+        if token == 0x22:  # a string; a lone quote means it goes on past the buffer
+            if match.end() - match.start() == 1:
+                return None, False
+            continue
+        if token in (0x5B, 0x7B):
+            depth += 1
+            if depth >= MAX_JSON_DEPTH:  # the outer list is one level
+                return None, True
+        else:
+            depth -= 1
+            if depth <= 0:
+                return match.end(), False
+    return None, False
+
+
+def iter_json_array(blocks: Iterable[bytes]) -> Iterator[Any]:
+    """Parse a JSON array read in blocks, yielding its elements one by one.
+
+    Raises ``NotAJSONArray`` when the text is not a list, and ``JSONInputError`` (with the
+    line and column in the whole text) when it is not JSON LabelHub accepts.
+    """
+    text = _Text(iter(blocks))
+    pos = 0
+    while True:  # the opening bracket
+        pos = _SPACE.match(text.buf, pos).end()
+        if pos < len(text.buf):
+            break
+        if not text.more(pos):
+            raise text.error("Expecting value", pos)
+        pos = 0
+    if text.buf[pos] != 0x5B:
+        raise NotAJSONArray()
+    pos += 1
+    first = True
+    while True:
+        # a value (or the end of an empty list)
+        pos = _SPACE.match(text.buf, pos).end()
+        if pos >= len(text.buf):
+            if text.more(pos):
+                pos = 0
+                continue
+            raise text.error("Expecting value", pos)
+        buf = text.buf
+        head = buf[pos]
+        if head == 0x5D and first:
+            pos += 1
+            break
+        if head in (0x5B, 0x7B):
+            match = _CONTAINER.match(buf, pos)
+            end = match.end() if match else None
+            if end is None:
+                end, deep = _walk_end(buf, pos)
+                if deep:
+                    raise JSONInputError(DEPTH_MESSAGE)
+                if end is None:
+                    if text.more(pos):
+                        pos = 0
+                        continue
+                    end = len(text.buf)  # cut short: ``loads`` says where
+        elif head == 0x22:
+            match = _STRING_RE.match(buf, pos)
+            end = match.end() if match else None
+            if end is None:
+                if text.more(pos):
+                    pos = 0
+                    continue
+                end = len(text.buf)
+        else:
+            match = _SCALAR.match(buf, pos)
+            if match is None:
+                raise text.error("Expecting value", pos)
+            end = match.end()
+            if end == len(buf) and text.more(pos):  # a number may go on in the next block
+                pos = 0
+                continue
+        buf = text.buf
+        try:
+            yield loads(buf[pos:end])
+        except JSONInputError as exc:
+            raise _moved(exc, text, pos) from None
+        first = False
+        pos = end
+        # a comma, or the end of the list
+        while True:
+            pos = _SPACE.match(text.buf, pos).end()
+            if pos < len(text.buf) or not text.more(pos):
+                break
+            pos = 0
+        buf = text.buf
+        if pos >= len(buf):
+            raise text.error("Expecting ',' delimiter", pos)
+        if buf[pos] == 0x2C:
+            pos += 1
+            continue
+        if buf[pos] == 0x5D:
+            pos += 1
+            break
+        raise text.error("Expecting ',' delimiter", pos)
+    while True:  # nothing but white space after the list
+        pos = _SPACE.match(text.buf, pos).end()
+        if pos < len(text.buf):
+            raise text.error("Extra data", pos)
+        if not text.more(pos):
+            return
+        pos = 0
+
+
+def _moved(exc: JSONInputError, text: _Text, start: int) -> JSONInputError:
+    """An element's refusal with its place in the whole text."""
+    if exc.lineno is None or exc.colno is None:
+        return exc
+    line, col = text.where(start)
+    if exc.lineno == 1:
+        return JSONInputError(exc.msg, line, col + exc.colno - 1)
+    return JSONInputError(exc.msg, line + exc.lineno - 1, exc.colno)
+
+
+#: bytes read from a request body or an upload at a time
+BLOCK_SIZE = 1 << 20
+
+
+def read_blocks(source: Any, size: int = BLOCK_SIZE) -> Iterator[bytes]:
+    """A body or file as blocks of bytes: an upload (``chunks``), a stream (``read``), or
+    bytes."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        yield bytes(source)
+        return
+    if hasattr(source, "chunks"):  # Django's UploadedFile (memory or temporary file)
+        yield from source.chunks(size)
+        return
+    while block := source.read(size):
+        yield block

@@ -122,6 +122,7 @@ def test_celery_tasks_have_explicit_names():
     assert ours == [
         "accounts.expire_invitations",
         "accounts.send_invitation_email",
+        "core.reap_jobs",
         "imports.run_import_job",
         "projects.run_data_row_job",
         "projects.run_project_deletion",

@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import codecs
+import itertools
+from collections.abc import Iterable, Iterator
 
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
@@ -27,7 +29,7 @@ from rest_framework.response import Response
 from labelhub.access.api_base import WorkspaceScopedView
 from labelhub.access.permissions import Permission
 from labelhub.core.errors import ValidationFailed
-from labelhub.core.parsers import JSONParser
+from labelhub.core.parsers import JSONInputError, JSONParser, parse_body, read_blocks
 from labelhub.projects.models import DataRow, DataRowJob, Dataset, MediaType, MetadataField
 from labelhub.projects.selectors import datasets as selectors
 from labelhub.projects.serializers.datasets import (
@@ -44,10 +46,14 @@ from labelhub.projects.serializers.datasets import (
     MetadataFieldCreateSerializer,
     MetadataFieldSerializer,
     field_spec_data,
+    json_rows,
+    ndjson_rows,
+    not_a_list,
     rows_from_json,
-    rows_from_ndjson,
+    text_lines,
 )
 from labelhub.projects.services import datasets as services
+from labelhub.projects.services.datasets import InputRow
 
 READ = Permission.VIEW_WORKSPACE
 WRITE = Permission.MANAGE_DATASETS
@@ -63,22 +69,84 @@ class JSONRowsParser(JSONParser):
     """
 
 
-class NDJSONRows(list):
-    """Rows read by the NDJSON parser (already numbered by line)."""
+class RowStream:
+    """The rows of an upload body, read while they are consumed (once)."""
+
+    def __init__(self, rows: Iterator[InputRow]) -> None:
+        self._rows = rows
+
+    def __iter__(self) -> Iterator[InputRow]:
+        return self._rows
+
+
+#: a body that is not a list is parsed whole (for its message) up to this size
+_WHOLE_UP_TO = 10 * 1024 * 1024
+
+
+class JSONRowsStreamParser(JSONParser):
+    """``application/json`` data rows: a list read element by element
+    (``core.parsers.iter_json_array``, each element under the strict reader's rules), so
+    the body is never in memory; anything but a list is parsed whole and refused."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = ((parser_context or {}).get("encoding") or "utf-8").lower().replace("_", "-")
+        blocks = read_blocks(stream)
+        if encoding not in {"utf-8", "utf8"}:
+            blocks = _as_utf8(blocks, encoding)
+        seen: list[bytes] = []
+        for block in blocks:
+            seen.append(block)
+            if head := block.lstrip()[:1]:
+                break
+        else:
+            head = b""
+        if head != b"[":  # the old answers: a parse error, or "send a list"
+            size = 0
+            for block in blocks:
+                seen.append(block)
+                size += len(block)
+                if size > _WHOLE_UP_TO:
+                    raise not_a_list()
+            return parse_body(b"".join(seen))
+        return RowStream(_api_refusals(json_rows(itertools.chain(seen, blocks))))
+
+
+def _as_utf8(blocks: Iterator[bytes], encoding: str) -> Iterator[bytes]:
+    """Blocks of text in another declared charset, as UTF-8 (what orjson reads)."""
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        for block in blocks:
+            yield decoder.decode(block).encode("utf-8", "surrogatepass")
+        yield decoder.decode(b"", final=True).encode("utf-8", "surrogatepass")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise ParseError(f"JSON parse error - the body is not {encoding} text: {exc}")
+
+
+def _api_refusals(rows: Iterator[InputRow]) -> Iterator[InputRow]:
+    """Rows of a JSON body, with a refusal of the body said as the core parser says it."""
+    try:
+        yield from rows
+    except JSONInputError as exc:
+        raise ParseError(f"JSON parse error - {exc}.") from None
 
 
 class NDJSONParser(BaseParser):
-    """``application/x-ndjson``: one JSON object per line; bad lines become row errors."""
+    """``application/x-ndjson``: one JSON object per line, read line by line; bad lines
+    become row errors, text that is not in the declared charset refuses the body."""
 
     media_type = "application/x-ndjson"
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", "utf-8")
-        try:
-            text = codecs.getreader(encoding)(stream).read()
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise ParseError(f"NDJSON must be UTF-8 text: {exc}")
-        return NDJSONRows(rows_from_ndjson(text))
+        lines = text_lines(read_blocks(stream), encoding=encoding)
+        return RowStream(_ndjson_refusals(ndjson_rows(lines)))
+
+
+def _ndjson_refusals(rows: Iterator[InputRow]) -> Iterator[InputRow]:
+    try:
+        yield from rows
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise ParseError(f"NDJSON must be UTF-8 text: {exc}") from None
 
 
 def _row_filter_parameters() -> list[OpenApiParameter]:
@@ -154,7 +222,7 @@ class DatasetDataRowsView(WorkspaceScopedView):
 
     queryset = Dataset.objects.all()
     required_permissions = {"GET": READ, "POST": WRITE}
-    parser_classes = [JSONRowsParser, NDJSONParser]
+    parser_classes = [JSONRowsStreamParser, NDJSONParser]
 
     @extend_schema(
         operation_id="dataset_data_rows_list",
@@ -199,8 +267,8 @@ class DatasetDataRowsView(WorkspaceScopedView):
         if length > limit:
             raise services.PayloadTooLarge(f"At most {limit // (1024 * 1024)} MB per upload.")
         data = request.data
-        if isinstance(data, NDJSONRows):
-            rows = list(data)
+        if isinstance(data, RowStream):
+            rows: Iterable[InputRow] = data  # read while the service consumes it
         elif not data and request.content_type.startswith(NDJSONParser.media_type):
             rows = []  # an empty body never reaches the parser
         else:

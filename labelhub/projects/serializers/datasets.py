@@ -13,14 +13,23 @@ fields are read as numbers. Unknown columns refuse the file.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rest_framework import serializers
 
 from labelhub.core.errors import ValidationFailed
-from labelhub.core.parsers import JSONInputError, loads
+from labelhub.core.parsers import (
+    JSONInputError,
+    NotAJSONArray,
+    iter_json_array,
+    loads,
+    read_blocks,
+)
 from labelhub.core.serializers import StrictSerializer
 from labelhub.projects.metadata import FieldSpec
 from labelhub.projects.models import DataRow, DataRowJob, Dataset, MediaType, MetadataField
@@ -28,6 +37,12 @@ from labelhub.projects.selectors.datasets import data_row_job_error_count
 from labelhub.projects.services.datasets import ATTACHMENT_TYPES, InputRow
 
 # --- upload readers ---------------------------------------------------------------------
+#
+# Every reader streams: it takes the body or file as blocks of bytes and yields rows one by
+# one, so an upload of 200 MB holds one block and one row (the service decides between
+# writing now and a job after the first ``DATA_ROWS_SYNC_LIMIT`` + 1 rows). A refusal of
+# the whole input (not UTF-8, not a list, a broken CSV) is raised when the reader gets
+# there, as ``ValidationFailed`` (or the API's ``ParseError``).
 
 
 def _json_problem(exc: JSONInputError) -> str:
@@ -36,34 +51,79 @@ def _json_problem(exc: JSONInputError) -> str:
     return f"Not valid JSON: {exc.msg}{where}."
 
 
+def not_a_list() -> ValidationFailed:
+    """The refusal of a JSON body that is not a list."""
+    return ValidationFailed("Send a JSON list of rows, or NDJSON (one row per line).", field="rows")
+
+
 def rows_from_json(data: Any) -> list[InputRow]:
     """Rows of a parsed JSON body: it must be a list."""
     if not isinstance(data, list):
-        raise ValidationFailed(
-            "Send a JSON list of rows, or NDJSON (one row per line).", field="rows"
-        )
+        raise not_a_list()
     return [InputRow(i, item) for i, item in enumerate(data, start=1)]
 
 
-def rows_from_ndjson(text: str) -> list[InputRow]:
-    """Rows of NDJSON text; blank lines are skipped, unreadable ones become row errors."""
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
+def json_rows(blocks: Iterable[bytes]) -> Iterator[InputRow]:
+    """Rows of a JSON list read in blocks (``core.parsers.iter_json_array``); raises
+    ``JSONInputError`` for text the strict reader refuses, ``NotAJSONArray`` for another
+    value."""
+    for number, item in enumerate(iter_json_array(blocks), start=1):
+        yield InputRow(number, item)
+
+
+def utf8_checked(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """The blocks as they are, raising ``UnicodeDecodeError`` where they stop being UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for block in blocks:
+        decoder.decode(block)
+        yield block
+    decoder.decode(b"", final=True)
+
+
+#: characters ``str.splitlines`` ends a line at
+_LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def text_lines(blocks: Iterable[bytes], *, encoding: str = "utf-8") -> Iterator[str]:
+    """The lines of text read in blocks, as ``str.splitlines`` cuts them (``\\r\\n`` split
+    over two blocks is one break); raises ``UnicodeDecodeError`` (or ``LookupError`` for an
+    unknown encoding) where the text stops being ``encoding``."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    carry = ""
+    for block in itertools.chain(blocks, [None]):
+        final = block is None
+        text = carry + decoder.decode(b"" if final else block, final=final)
+        parts = text.splitlines(keepends=True)
+        carry = ""
+        if not final and parts and (parts[-1][-1] not in _LINE_BREAKS or parts[-1][-1] == "\r"):
+            carry = parts.pop()  # the line goes on (or "\n" may follow "\r")
+        for part in parts:
+            yield part.rstrip(_LINE_BREAKS)
+
+
+def ndjson_rows(lines: Iterable[str]) -> Iterator[InputRow]:
+    """Rows of NDJSON lines; blank lines are skipped, unreadable ones become row errors."""
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            rows.append(InputRow(number, loads(line)))
+            yield InputRow(number, loads(line))
         except JSONInputError as exc:
-            rows.append(InputRow(number, None, _json_problem(exc)))
-    return rows
+            yield InputRow(number, None, _json_problem(exc))
+
+
+def rows_from_ndjson(text: str) -> list[InputRow]:
+    """Rows of NDJSON text (see ``ndjson_rows``)."""
+    return list(ndjson_rows(text.splitlines()))
 
 
 CSV_COLUMNS = ("row_data", "global_key", "external_id", "media_type")
 
 
-def rows_from_csv(text: str, *, schema: dict[str, FieldSpec]) -> list[InputRow]:
-    """Rows of CSV text with a header row (see the module docstring)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def csv_rows(lines: Iterable[str], *, schema: dict[str, FieldSpec]) -> Iterator[InputRow]:
+    """Rows of CSV lines (line breaks kept, as ``newline=""`` reads them) with a header row
+    (see the module docstring)."""
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
@@ -87,27 +147,28 @@ def rows_from_csv(text: str, *, schema: dict[str, FieldSpec]) -> list[InputRow]:
         raise ValidationFailed("The header needs a row_data column.", field="file")
     if len(set(header)) != len(header):
         raise ValidationFailed("A column is given twice in the header.", field="file")
-    rows = []
     try:
         for cells in reader:
             number = reader.line_num
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                rows.append(
-                    InputRow(
-                        number,
-                        None,
-                        f"Expected {len(header)} cells as in the header, found {len(cells)}.",
-                    )
+                yield InputRow(
+                    number,
+                    None,
+                    f"Expected {len(header)} cells as in the header, found {len(cells)}.",
                 )
                 continue
-            rows.append(InputRow(number, _csv_row(dict(zip(header, cells, strict=True)), schema)))
+            yield InputRow(number, _csv_row(dict(zip(header, cells, strict=True)), schema))
     except csv.Error as exc:
         raise ValidationFailed(
             f"Not a readable CSV file (line {reader.line_num}): {exc}.", field="file"
         )
-    return rows
+
+
+def rows_from_csv(text: str, *, schema: dict[str, FieldSpec]) -> list[InputRow]:
+    """Rows of CSV text with a header row (see ``csv_rows``)."""
+    return list(csv_rows(io.StringIO(text, newline=""), schema=schema))
 
 
 def _csv_row(cells: dict[str, str], schema: dict[str, FieldSpec]) -> dict[str, Any]:
@@ -141,21 +202,79 @@ def decode_upload(content: bytes) -> str:
         raise ValidationFailed("The file must be UTF-8 text.", field="file")
 
 
-def rows_from_file(name: str, content: bytes, *, schema: dict[str, FieldSpec]) -> list[InputRow]:
-    """Rows of an uploaded file: CSV, JSON (a list) or NDJSON, by extension or content."""
-    text = decode_upload(content)
+class _BlockStream(io.RawIOBase):
+    """Blocks of bytes as a readable binary stream (for ``io.TextIOWrapper``)."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self._blocks = blocks
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._rest:
+            block = next(self._blocks, None)
+            if block is None:
+                return 0
+            self._rest = block
+        n = min(len(buffer), len(self._rest))
+        buffer[:n] = self._rest[:n]
+        self._rest = self._rest[n:]
+        return n
+
+
+def _first_byte(blocks: Iterator[bytes]) -> tuple[bytes, Iterator[bytes]]:
+    """The first byte after a byte-order mark and white space, and all the blocks again
+    (the mark left out)."""
+    bom = codecs.BOM_UTF8
+    data = b""
+    checked = False  # whether the start was looked at for a mark
+    for block in blocks:
+        data += block
+        if not checked:
+            if len(data) < len(bom) and bom.startswith(data):
+                continue  # maybe a mark cut by the block
+            checked = True
+            data = data.removeprefix(bom)
+        if data.lstrip()[:1]:
+            break
+    return data.lstrip()[:1], itertools.chain([data], blocks)
+
+
+def _file_refusals(rows: Iterator[InputRow]) -> Iterator[InputRow]:
+    """An upload's rows, with refusals of the whole file said as the console says them."""
+    try:
+        yield from rows
+    except UnicodeDecodeError:
+        raise ValidationFailed("The file must be UTF-8 text.", field="file") from None
+    except NotAJSONArray:
+        raise ValidationFailed("Not valid JSON: the file must hold a JSON list.", field="file")
+    except JSONInputError as exc:
+        raise ValidationFailed(f"Not valid JSON: {exc}.", field="file") from None
+
+
+def rows_from_upload(name: str, upload: Any, *, schema: dict[str, FieldSpec]) -> Iterator[InputRow]:
+    """Rows of an uploaded file, streamed: CSV, JSON (a list) or NDJSON, by extension or
+    content. ``upload`` is an ``UploadedFile``, a binary stream or bytes."""
+    head, blocks = _first_byte(read_blocks(upload))
     lowered = name.lower()
-    start = text.lstrip()[:1]
     if lowered.endswith((".ndjson", ".jsonl")):
-        return rows_from_ndjson(text)
-    if lowered.endswith(".json") or (not lowered.endswith(".csv") and start in "[{"):
-        if start == "[":
-            try:
-                return rows_from_json(loads(text))
-            except JSONInputError as exc:
-                raise ValidationFailed(f"Not valid JSON: {exc}.", field="file")
-        return rows_from_ndjson(text)
-    return rows_from_csv(text, schema=schema)
+        rows = ndjson_rows(text_lines(blocks))
+    elif lowered.endswith(".json") or (not lowered.endswith(".csv") and head in (b"[", b"{")):
+        if head == b"[":
+            rows = json_rows(utf8_checked(blocks))
+        else:
+            rows = ndjson_rows(text_lines(blocks))
+    else:
+        text = io.TextIOWrapper(io.BufferedReader(_BlockStream(blocks)), "utf-8", newline="")
+        rows = csv_rows(text, schema=schema)
+    return _file_refusals(rows)
+
+
+def rows_from_file(name: str, content: bytes, *, schema: dict[str, FieldSpec]) -> list[InputRow]:
+    """Rows of an uploaded file's bytes (see ``rows_from_upload``)."""
+    return list(rows_from_upload(name, content, schema=schema))
 
 
 # --- datasets ---------------------------------------------------------------------------

@@ -40,7 +40,9 @@ Decisions (also in the README):
 
 from __future__ import annotations
 
+import itertools
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -689,40 +691,40 @@ def data_row_job_create(
     media_type: Any = None,
 ) -> DataRowJob:
     """Store the rows in a job's payload chunks and run it in the background once this
-    commits. ``rows`` is consumed chunk by chunk (one chunk of rows in memory)."""
+    commits. ``rows`` is consumed one by one into a temporary file first, outside any
+    transaction: reading a large body takes seconds, and on SQLite a transaction holds
+    the database's one write lock from its start (``IMMEDIATE``), so only the short
+    copy of the stored lines into chunk rows keeps other writers waiting."""
     require(actor, Permission.MANAGE_DATASETS, workspace)
     if dataset.workspace_id != workspace.pk:
         raise NotFound("Dataset not found.")
     default = clean_default_media_type(media_type)
     size, limit = chunk_size(), max_rows_per_request()
-    with transaction.atomic():
-        job = DataRowJob.objects.create(
-            workspace=workspace, dataset=dataset, created_by=actor_user(actor)
-        )
-        total = seq = 0
-        chunk: list[str] = []
-
-        def flush() -> None:
-            nonlocal seq, chunk
-            if chunk:
-                insert_rows(
-                    DataRowPayloadChunk,
-                    ("job_id", "seq", "first_line", "count", "text"),
-                    [(job.pk, seq, total - len(chunk) + 1, len(chunk), "\n".join(chunk))],
-                )
-                seq, chunk = seq + 1, []
-
+    with tempfile.TemporaryFile() as spool:
+        total = 0
+        rows = iter(rows)
         for row in rows:
             total += 1
             if total > limit:
-                raise _too_many_rows(limit)
-            chunk.append(_payload_line(row, default))
-            if len(chunk) >= size:
-                flush()
-        flush()
-        job.total = total
-        job.save(update_fields=["total"])
-        engine_for(DATA_ROW_JOB).enqueue_on_commit(job)
+                # Read on (nothing kept) to say how many rows the upload has.
+                raise _too_many_rows(limit, total + sum(1 for _ in rows))
+            spool.write(_payload_line(row, default).encode())
+            spool.write(b"\n")
+        spool.seek(0)
+        with transaction.atomic():
+            job = DataRowJob.objects.create(
+                workspace=workspace, dataset=dataset, created_by=actor_user(actor), total=total
+            )
+            lines = (raw.rstrip(b"\n").decode() for raw in spool)
+            first = 1
+            for seq, chunk in enumerate(iter(lambda: list(itertools.islice(lines, size)), [])):
+                insert_rows(
+                    DataRowPayloadChunk,
+                    ("job_id", "seq", "first_line", "count", "text"),
+                    [(job.pk, seq, first, len(chunk), "\n".join(chunk))],
+                )
+                first += len(chunk)
+            engine_for(DATA_ROW_JOB).enqueue_on_commit(job)
     return job
 
 
@@ -750,26 +752,27 @@ def data_rows_upload(
     workspace: Workspace,
     actor: Any,
     dataset: Dataset,
-    rows: Sequence[InputRow],
+    rows: Iterable[InputRow],
     media_type: Any = None,
 ) -> BulkResult | DataRowJob:
-    """Write a small upload now, or hand a large one to a background job."""
+    """Write a small upload now, or hand a large one to a background job.
+
+    ``rows`` may be a stream (the API's and the console's readers are): at most
+    ``DATA_ROWS_SYNC_LIMIT`` + 1 rows are read before deciding, and a job takes the rest
+    one by one, so memory does not grow with the upload.
+    """
     require(actor, Permission.MANAGE_DATASETS, workspace)
-    if not rows:
+    stream = iter(rows)
+    head = list(itertools.islice(stream, sync_limit() + 1))
+    if not head:
         raise ValidationFailed("Give at least one row.", field="rows")
     limit = max_rows_per_request()
-    if len(rows) > limit:
-        raise _too_many_rows(limit, len(rows))
-    kwargs = {
-        "workspace": workspace,
-        "actor": actor,
-        "dataset": dataset,
-        "rows": rows,
-        "media_type": media_type,
-    }
-    if len(rows) <= sync_limit():
-        return data_rows_create(**kwargs)
-    return data_row_job_create(**kwargs)
+    if len(head) > limit:
+        raise _too_many_rows(limit, len(head) + sum(1 for _ in stream))
+    kwargs = {"workspace": workspace, "actor": actor, "dataset": dataset, "media_type": media_type}
+    if len(head) <= sync_limit():
+        return data_rows_create(rows=head, **kwargs)
+    return data_row_job_create(rows=itertools.chain(head, stream), **kwargs)
 
 
 # --- jobs -------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from labelhub.projects.forms.datasets import (
 )
 from labelhub.projects.models import DataRowJob
 from labelhub.projects.selectors import datasets as selectors
-from labelhub.projects.serializers.datasets import rows_from_file
+from labelhub.projects.serializers.datasets import rows_from_upload
 from labelhub.projects.services import datasets as services
 
 ROWS_PER_PAGE = 50
@@ -244,7 +244,7 @@ class DatasetDetailView(ConsoleView, View):
             return self._render(request, dataset, upload_form=form)
         try:
             schema = selectors.metadata_schema(workspace=self.workspace)
-            rows = rows_from_file(upload.name, upload.read(), schema=schema)
+            rows = rows_from_upload(upload.name, upload, schema=schema)
             outcome = services.data_rows_upload(
                 workspace=self.workspace,
                 actor=request.user,
