@@ -296,6 +296,8 @@ INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
 IMPORTS_CHUNK_SIZE = env.int("IMPORTS_CHUNK_SIZE", default=10_000)
 IMPORTS_MAX_LINES = env.int("IMPORTS_MAX_LINES", default=2_000_000)
 IMPORTS_MAX_BODY_BYTES = env.int("IMPORTS_MAX_BODY_BYTES", default=1024 * 1024 * 1024)
+# A JSON body ({"lines": [...]}) is parsed whole, so it has its own, smaller cap.
+IMPORTS_MAX_JSON_BODY_BYTES = env.int("IMPORTS_MAX_JSON_BODY_BYTES", default=16 * 1024 * 1024)
 IMPORTS_MAX_ANNOTATIONS_PER_ROW = env.int("IMPORTS_MAX_ANNOTATIONS_PER_ROW", default=5000)
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -15,17 +15,20 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from labelhub.access.permissions import Permission
 from labelhub.core.errors import ValidationFailed
+from labelhub.core.parsers import parse_body
 from labelhub.core.serializers import StrictSerializer
 from labelhub.imports import services
 from labelhub.imports.models import ImportJob
+from labelhub.imports.services import import_max_json_bytes
 from labelhub.projects.api.datasets import JSONRowsParser, NDJSONParser
 from labelhub.projects.api_base import ProjectScopedView
-from labelhub.projects.services.datasets import PayloadTooLarge, max_body_bytes
+from labelhub.projects.services.datasets import PayloadTooLarge
 
 READ = Permission.VIEW_PROJECT
 WRITE = Permission.IMPORT_LABELS
@@ -135,12 +138,7 @@ class ImportJobListView(ProjectScopedView):
             fields = dict(form.validated_data)
             fields["payload"] = fields.pop("file")
         else:
-            if length > max_body_bytes():
-                raise PayloadTooLarge(
-                    f"At most {max_body_bytes() // (1024 * 1024)} MB as a JSON body; "
-                    "send large imports as NDJSON."
-                )
-            body = ImportJobCreateSerializer(data=request.data)
+            body = ImportJobCreateSerializer(data=_json_body(request))
             body.is_valid(raise_exception=True)
             fields = dict(body.validated_data)
             fields["payload"] = fields.pop("lines")
@@ -151,6 +149,35 @@ class ImportJobListView(ProjectScopedView):
             status=status.HTTP_202_ACCEPTED,
             headers={"Location": url},
         )
+
+
+def _json_body(request) -> object:
+    """A JSON import body, read up to ``IMPORTS_MAX_JSON_BODY_BYTES`` (16 MB) and no further.
+
+    A JSON body is parsed as a whole (the lines sit inside an object), so its size is what
+    the request holds; a larger one is refused before it is parsed, whatever its headers
+    claim, and NDJSON (or a file) carries large imports, streamed.
+    """
+    media = request.content_type.split(";")[0].strip()
+    if media not in {"", "application/json"}:
+        raise UnsupportedMediaType(request.content_type)
+    limit = import_max_json_bytes()
+    size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 1024} KB"
+    too_large = PayloadTooLarge(
+        f"At most {size} as a JSON body; send larger imports as NDJSON "
+        "(Content-Type: application/x-ndjson) or as a file.",
+        details={"lines": [f"At most {size} as a JSON body."]},
+    )
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise too_large
+    raw = request.stream.read(limit + 1) if request.stream is not None else b""
+    if len(raw) > limit:
+        raise too_large
+    return parse_body(raw) if raw else {}
 
 
 class ImportJobDetailView(ProjectScopedView):

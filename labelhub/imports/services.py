@@ -50,6 +50,11 @@ def import_max_lines() -> int:
     return int(getattr(settings, "IMPORTS_MAX_LINES", 2_000_000))
 
 
+def import_max_json_bytes() -> int:
+    """JSON import bodies above this many bytes are refused (413): they are parsed whole."""
+    return int(getattr(settings, "IMPORTS_MAX_JSON_BODY_BYTES", 16 * 1024 * 1024))
+
+
 def import_max_bytes() -> int:
     """Import payloads above this many bytes are refused (413)."""
     return int(getattr(settings, "IMPORTS_MAX_BODY_BYTES", 1024 * 1024 * 1024))

@@ -126,3 +126,25 @@ def test_a_200_mb_json_data_row_upload_keeps_memory_flat(site, tmp_path, record_
     assert job["total"] == size // (len(row) + 2)  # "[" + rows joined by ",\n" + "]"
     record_property("server_peak_growth_mb", round(growth / 2**20))
     assert growth < GROWTH_LIMIT, f"{size / 2**20:.0f} MB of rows: peak +{growth / 2**20:.0f} MB"
+
+
+def test_a_200_mb_json_import_body_is_refused_before_it_is_read(site, tmp_path, record_property):
+    # The third job path: a JSON body is parsed whole, so past IMPORTS_MAX_JSON_BODY_BYTES
+    # (16 MB) it is refused unread and large imports go as NDJSON (the test above).
+    line = json.dumps({"uuid": "u", "dataRow": {"globalKey": "street-cam-004"}, "name": "Car"})
+    body = tmp_path / "import.json"
+    write_body(body, b'{"name": "big", "kind": "prelabels", "lines": [', line.encode(), b",", b"]}")
+    project = site.ids["Street scenes"]
+
+    growth, (status, answer) = peak_growth(
+        site.server.pid,
+        lambda: post_file(site, f"/api/v1/projects/{project}/imports/", body, "application/json"),
+    )
+
+    assert status == 413, answer
+    assert answer["error"]["message"] == (
+        "At most 16 MB as a JSON body; send larger imports as NDJSON "
+        "(Content-Type: application/x-ndjson) or as a file."
+    )
+    record_property("server_peak_growth_mb", round(growth / 2**20))
+    assert growth < GROWTH_LIMIT, f"200 MB JSON import: peak +{growth / 2**20:.0f} MB"

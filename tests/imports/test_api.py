@@ -266,3 +266,26 @@ def test_deeply_nested_lines_are_line_errors(admin_client, setup, run_on_commit,
     ]
     assert [s["errors"] for s in report[1:]] == [[DEEP_LINE_ERROR]] * 3
     assert list(Annotation.objects.values_list("uuid", flat=True)) == ["a"]
+
+
+def test_a_json_body_past_its_cap_is_413_and_nothing_is_created(settings, admin_client, setup):
+    settings.IMPORTS_MAX_JSON_BODY_BYTES = 2048
+    project = setup[0]
+    lines = [{"uuid": f"u{n}", "dataRow": {"globalKey": "row-1"}, "name": "Car"} for n in range(40)]
+    r = admin_client.post(
+        f"/api/v1/projects/{project.pk}/imports/",
+        {"name": "big", "kind": "prelabels", "lines": lines},
+        format="json",
+    )
+    assert r.status_code == 413
+    assert r.json()["error"] == {
+        "code": "too_large",
+        "message": "At most 2 KB as a JSON body; send larger imports as NDJSON "
+        "(Content-Type: application/x-ndjson) or as a file.",
+        "details": {"lines": ["At most 2 KB as a JSON body."]},
+    }
+    assert not ImportJob.objects.exists()
+    r = admin_client.post(
+        f"/api/v1/projects/{project.pk}/imports/", "name=x", content_type="text/plain"
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (415, "unsupported_media_type")
