@@ -261,6 +261,7 @@ class JobEngine:
         self.model.objects.filter(pk=job.pk).exclude(state__in=JOB_DONE).update(
             state=JobState.RUNNING, heartbeat_at=now, runs=F("runs") + 1
         )
+        logger.info("job %s (%s) starts at chunk %s", job.pk, self.name, job.next_chunk)
         try:
             ctx = self.begin(job)
         except JobFailed as exc:
