@@ -258,6 +258,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-invitations": {"task": "accounts.expire_invitations", "schedule": 3600.0},
     # Restart jobs whose worker died (core.jobs.jobs_reap).
     "reap-jobs": {"task": "core.reap_jobs", "schedule": 60.0},
+    # Return tasks whose reservation lease ran out to the queue (labeling.services.queue).
+    "expire-leases": {"task": "labeling.expire_leases", "schedule": 60.0},
 }
 
 # Chunked jobs (core.jobs): the reaper restarts a running job whose heartbeat is older

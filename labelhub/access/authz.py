@@ -21,6 +21,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.db import transaction
 from guardian.core import ObjectPermissionChecker
 
 from labelhub.access.models import ApiKey
@@ -57,15 +58,38 @@ def workspace_role(actor: Any, workspace: Workspace) -> str | None:
     return ref.role if ref else None
 
 
+#: called after commit with a workspace id whenever who holds what there may have changed
+_permission_listeners: list[Callable[[Any], None]] = []
+
+
+def register_permissions_listener(listener: Callable[[Any], None]) -> None:
+    """Ask to hear ``listener(workspace_id)`` after any access write in a workspace commits
+    (the labeling queue drops reservations their holders may no longer work on)."""
+    if listener not in _permission_listeners:
+        _permission_listeners.append(listener)
+
+
+def _announce(workspace_id: Any) -> None:
+    forget()  # the listeners ask can() about the new state
+    for listener in _permission_listeners:
+        listener(workspace_id)
+
+
 def forgets_permissions(service: Callable[..., T]) -> Callable[..., T]:
-    """Decorate a service that changes who holds what: the request forgets what it knew."""
+    """Decorate a service that changes who holds what: the request forgets what it knew,
+    and the permission listeners hear of the workspace once the change commits."""
 
     @functools.wraps(service)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
-            return service(*args, **kwargs)
+            result = service(*args, **kwargs)
         finally:
             forget()
+        workspace = kwargs.get("workspace")
+        workspace_id = getattr(workspace, "pk", None)
+        if workspace_id is not None and _permission_listeners:
+            transaction.on_commit(functools.partial(_announce, workspace_id))
+        return result
 
     return wrapper
 

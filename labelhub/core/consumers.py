@@ -17,7 +17,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     """Authenticated socket: joins ``user.<id>``; subscribes to other groups on request.
 
     Client messages: ``{"type": "subscribe", "group": "workspace.<id>"}`` and
-    ``{"type": "unsubscribe", ...}``; ``{"type": "ping"}`` answers ``pong``.
+    ``{"type": "unsubscribe", ...}``; ``{"type": "ping"}`` answers ``pong``; other types
+    go to the app that registered them (``live.register_message_handler``: the task page's
+    ``timer.beat``), whose reply is sent back.
     Server messages: ``{"type": "hello"}``, ``{"type": "subscribed", "group"}``,
     ``{"type": "error", "code", "message"}`` and events ``{"type": "event", "event": {...}}``.
     """
@@ -29,6 +31,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.groups_joined: set[str] = set()
+        #: what apps' message handlers keep for this socket (the task page's timers)
+        self.state: dict[str, Any] = {}
         await self.accept()
         await self._join(live.user_group(user.pk))
         await self.send_json({"type": "hello", "user": str(user.pk)})
@@ -36,6 +40,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "state", None):
+            await database_sync_to_async(live.socket_closed)(self.user, self.state)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -61,6 +67,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
                 self.groups_joined.discard(group)
                 await self.send_json({"type": "unsubscribed", "group": group})
+        elif live.has_handler(kind):
+            reply = await database_sync_to_async(live.handle_message)(
+                self.user, content, self.state
+            )
+            if reply is not None:
+                await self.send_json(reply)
         else:
             await self.send_json(
                 {"type": "error", "code": "invalid", "message": "Unknown message."}

@@ -10,6 +10,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from labelhub.core.errors import ApplicationError
+
 logger = logging.getLogger(__name__)
 
 
@@ -68,3 +70,45 @@ def may_subscribe(user: Any, group: str) -> bool:
         return str(user.pk) == raw_id
     authoriser = _AUTHORISERS.get(kind)
     return authoriser is not None and authoriser(user, raw_id)
+
+
+#: client message type -> ``handler(user, content, state) -> reply or None``; ``state`` is
+#: the socket's own dict (what the handler must undo when the socket closes)
+_HANDLERS: dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]] = {}
+_CLOSERS: list[Callable[[Any, dict[str, Any]], None]] = []
+
+
+def register_message_handler(
+    kind: str, handler: Callable[[Any, dict[str, Any], dict[str, Any]], Any]
+) -> None:
+    """Let an app answer a client message type on the live socket (e.g. ``timer.beat``)."""
+    _HANDLERS[kind] = handler
+
+
+def register_close_handler(handler: Callable[[Any, dict[str, Any]], None]) -> None:
+    """Let an app hear that a socket closed: ``handler(user, state)``."""
+    if handler not in _CLOSERS:
+        _CLOSERS.append(handler)
+
+
+def has_handler(kind: Any) -> bool:
+    """Whether some app answers this client message type."""
+    return isinstance(kind, str) and kind in _HANDLERS
+
+
+def handle_message(user: Any, content: dict[str, Any], state: dict[str, Any]) -> Any:
+    """Run the app's handler (synchronous: it may use the database); application errors
+    become an ``error`` reply, never a dropped socket."""
+    try:
+        return _HANDLERS[content["type"]](user, content, state)
+    except ApplicationError as exc:
+        return {"type": "error", "code": exc.code, "message": exc.message, "of": content["type"]}
+
+
+def socket_closed(user: Any, state: dict[str, Any]) -> None:
+    """Tell every close handler; one failing must not stop the others."""
+    for handler in _CLOSERS:
+        try:
+            handler(user, state)
+        except Exception:  # noqa: BLE001 - a close handler's failure is logged, not raised
+            logger.warning("live close handler %s failed", handler, exc_info=True)

@@ -33,18 +33,18 @@ from labelhub.imports.models import (
     ImportPayloadChunk,
     ImportReportChunk,
 )
-from labelhub.imports.validation import (
+from labelhub.labeling.models import Annotation
+from labelhub.labeling.services.annotations import (
+    annotations_write,
+    ground_truth_labels_upsert,
+)
+from labelhub.labeling.validation import (
     MAX_ANNOTATIONS_PER_ROW,
     ImportContext,
     fast_box,
     line_warnings,
     parse_line,
     validate_line,
-)
-from labelhub.labeling.models import Annotation
-from labelhub.labeling.services.annotations import (
-    annotations_write,
-    ground_truth_labels_upsert,
 )
 from labelhub.projects.selectors.ontologies import feature_lookup
 

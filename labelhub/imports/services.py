@@ -20,7 +20,7 @@ from labelhub.core.parsers import too_deep
 from labelhub.core.validation import clean_text
 from labelhub.imports.jobs import ENGINE, line_status
 from labelhub.imports.models import ImportJob, ImportPayloadChunk, ImportReportChunk
-from labelhub.imports.validation import parse_line
+from labelhub.labeling.validation import parse_line
 from labelhub.projects.models import Project
 from labelhub.projects.services.datasets import PayloadTooLarge
 

@@ -10,10 +10,19 @@ class LabelingConfig(AppConfig):
     label = "labeling"
 
     def ready(self) -> None:
-        """Answer the projects app's hooks: labeled projects, sizes and purges."""
-        from labelhub.labeling import hooks
+        """Answer the hooks of the apps below: labeled projects, sizes, purges, access changes
+        and the task page's timer messages on the live socket."""
+        from labelhub.access.authz import register_permissions_listener
+        from labelhub.core.live import register_close_handler, register_message_handler
+        from labelhub.labeling import hooks, live
+        from labelhub.labeling.services.queue import reservations_recheck
         from labelhub.projects import hooks as project_hooks
 
         project_hooks.register_labeled_finder(hooks.labeled_project_ids)
         project_hooks.register_sizer(hooks.task_count)
         project_hooks.register_purger(hooks.purge_tasks)
+        # Someone who may no longer label (review, rework) loses their reservations at once.
+        register_permissions_listener(reservations_recheck)
+        register_message_handler("timer.beat", live.timer_beat)
+        register_message_handler("timer.stop", live.timer_stop)
+        register_close_handler(live.timers_pause)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from labelhub.core.models import OpaqueIdModel
 
@@ -25,6 +26,8 @@ class Label(OpaqueIdModel):
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", "Submitted"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
 
     workspace = models.ForeignKey(
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
@@ -46,6 +49,14 @@ class Label(OpaqueIdModel):
     )
     submitted_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
+    #: seconds the server measured, per mode, over every session of this label
+    seconds_labeling = models.FloatField(default=0)
+    seconds_review = models.FloatField(default=0)
+    seconds_rework = models.FloatField(default=0)
+    #: times the label came back from rework
+    rework_count = models.PositiveIntegerField(default=0)
+    #: the average of the review scores given to it (0-100), if any
+    score = models.FloatField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -135,9 +146,31 @@ class Task(models.Model):
     data_row = models.ForeignKey("projects.DataRow", on_delete=models.CASCADE, related_name="tasks")
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="tasks")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TO_LABEL)
+    #: the workflow step the task is in (its status mirrors the step's kind)
+    step = models.ForeignKey(
+        "WorkflowStep", null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+    )
     priority = models.PositiveSmallIntegerField(default=5)
-    #: set when a label exists (labels arrive with the labeling issue)
+    #: set when a label exists
     labeled = models.BooleanField(default=False)
+    #: labels the row needs before it leaves initial labeling (consensus: 2 or more)
+    labels_needed = models.PositiveSmallIntegerField(default=1)
+    #: labels submitted in initial labeling, and reservations held now
+    labels_done = models.PositiveSmallIntegerField(default=0)
+    reserved = models.PositiveSmallIntegerField(default=0)
+    skip_count = models.PositiveSmallIntegerField(default=0)
+    #: hidden rows are never served to labelers
+    hidden = models.BooleanField(default=False)
+    #: a benchmark row: its reference label is compared with every labeler's
+    is_benchmark = models.BooleanField(default=False)
+    #: served only to this person while set
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: seconds spent on the row, all contributors, per mode
+    seconds_labeling = models.FloatField(default=0)
+    seconds_review = models.FloatField(default=0)
+    seconds_rework = models.FloatField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -150,6 +183,9 @@ class Task(models.Model):
         indexes = [
             # "next task": project, status, priority, age
             models.Index(fields=["project", "status", "priority", "created_at"], name="task_queue"),
+            models.Index(
+                fields=["project", "step", "priority", "created_at"], name="task_step_queue"
+            ),
             models.Index(fields=["project", "batch", "status"], name="task_batch_status"),
             models.Index(fields=["data_row"], name="task_data_row"),
         ]
@@ -254,3 +290,271 @@ class Annotation(OpaqueIdModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.uuid} on {self.data_row_id}"
+
+
+class WorkflowStep(OpaqueIdModel):
+    """One step of a project's workflow: initial labeling, review steps (ordered), rework,
+    done. A project always has exactly one of each kind but review, which may be many."""
+
+    class Kind(models.TextChoices):
+        LABEL = "label", "Initial labeling"
+        REVIEW = "review", "Review"
+        REWORK = "rework", "Rework"
+        DONE = "done", "Done"
+
+    class Match(models.TextChoices):
+        ALL = "all", "Match all (AND)"
+        ANY = "any", "Match any (OR)"
+
+    class Assignment(models.TextChoices):
+        ANY = "any", "Any labeler"
+        CREATOR = "creator", "Label creator"
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="workflow_steps"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    name = models.CharField(max_length=80)
+    #: order of the steps: label 0, reviews 1.., rework and done after them
+    position = models.PositiveSmallIntegerField()
+    #: review: everyone who may review (empty lists), or these members and groups
+    reviewer_users = models.JSONField(default=list, blank=True)
+    reviewer_groups = models.JSONField(default=list, blank=True)
+    #: review: which tasks the step takes ([] = all); see ``services.workflow``
+    filters = models.JSONField(default=list, blank=True)
+    match = models.CharField(max_length=3, choices=Match.choices, default=Match.ALL)
+    #: rework: who gets the task, and after how many attempts it goes to someone else
+    assignment = models.CharField(max_length=8, choices=Assignment.choices, default=Assignment.ANY)
+    max_rework_attempts = models.PositiveSmallIntegerField(null=True, blank=True)
+    #: initial labeling: most labels per user ({user id: n}) and per group, labels per row
+    user_limits = models.JSONField(default=dict, blank=True)
+    group_limits = models.JSONField(default=dict, blank=True)
+    max_labels_per_row = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "position"], name="step_project_position")]
+        ordering = ["project", "position"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Reservation(models.Model):
+    """A task held for one person (one mode) until its lease expires or they let it go."""
+
+    class Mode(models.TextChoices):
+        LABEL = "label", "Labeling"
+        REVIEW = "review", "Review"
+        REWORK = "rework", "Rework"
+
+    id = models.BigAutoField(primary_key=True)
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reservations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    mode = models.CharField(max_length=8, choices=Mode.choices)
+    step = models.ForeignKey(WorkflowStep, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="reservation_once_per_person"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "user", "mode"], name="reservation_person"),
+            models.Index(fields=["project", "expires_at"], name="reservation_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} holds {self.task_id} ({self.mode})"
+
+
+class Skip(models.Model):
+    """A person skipped a task: it is never served to them again."""
+
+    id = models.BigAutoField(primary_key=True)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="skips")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="skip_once_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} skipped {self.task_id}"
+
+
+class Review(OpaqueIdModel):
+    """A reviewer's decision on a task in a review step, with a score per label."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "Approved"
+        REJECT = "reject", "Rejected"
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reviews")
+    label = models.ForeignKey(
+        Label, null=True, blank=True, on_delete=models.CASCADE, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    step = models.ForeignKey(WorkflowStep, null=True, on_delete=models.SET_NULL, related_name="+")
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.decision} of {self.task_id}"
+
+
+class Draft(models.Model):
+    """What a person has on the task page so far (saved as they go; gone on submit)."""
+
+    id = models.BigAutoField(primary_key=True)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    mode = models.CharField(max_length=8, choices=Reservation.Mode.choices)
+    payload = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="draft_once_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"draft of {self.user_id} on {self.task_id}"
+
+
+class WorkSession(models.Model):
+    """Time a person spent on a task in one mode, as the server measured it from the task
+    page's live connection; folded into the label on submit or review."""
+
+    id = models.BigAutoField(primary_key=True)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="sessions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    mode = models.CharField(max_length=8, choices=Reservation.Mode.choices)
+    seconds = models.FloatField(default=0)
+    #: the last moment counted (None: not counting now: no connection, page hidden)
+    counting_since = models.DateTimeField(null=True, blank=True)
+    warned = models.CharField(max_length=16, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user", "mode"], name="session_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.task_id} ({self.mode}): {self.seconds:.0f} s"
+
+
+class Contributor(models.Model):
+    """A person's standing in a project's queue: what they were served, their review
+    scores, and whether they were taken out of the queue."""
+
+    id = models.BigAutoField(primary_key=True)
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    served = models.PositiveIntegerField(default=0)
+    benchmarks_served = models.PositiveIntegerField(default=0)
+    score_sum = models.FloatField(default=0)
+    score_count = models.PositiveIntegerField(default=0)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="contributor_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.project_id}"
+
+    @property
+    def average_score(self) -> float | None:
+        """The average review score of the person's labels, or None before any."""
+        return self.score_sum / self.score_count if self.score_count else None
+
+
+class LabelingEvent(models.Model):
+    """One transition of a task, append-only: what the performance dashboards aggregate.
+
+    Built for tens of millions of rows: a bigint key, every column a dashboard groups by
+    (workspace, project, actor, day) on the row itself so no aggregate joins, database
+    foreign-key constraints off (writes are inserts only, never updated), and indexes
+    only for the reads dashboards make (project over time, member over time).
+    """
+
+    class Kind(models.TextChoices):
+        RESERVED = "reserved", "Reserved"
+        RELEASED = "released", "Released"
+        LEASE_EXPIRED = "lease_expired", "Lease expired"
+        SUBMITTED = "submitted", "Submitted"
+        SKIPPED = "skipped", "Skipped"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        REWORKED = "reworked", "Reworked"
+        MOVED = "moved", "Moved"
+        DONE = "done", "Done"
+
+    id = models.BigAutoField(primary_key=True)
+    workspace = models.ForeignKey(
+        "workspaces.Workspace",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    task_id = models.BigIntegerField()
+    data_row_id = models.UUIDField()
+    label_id = models.UUIDField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    step_id = models.UUIDField(null=True, blank=True)
+    mode = models.CharField(max_length=8, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    seconds = models.FloatField(default=0)
+    annotations = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "created_at"], name="event_project_time"),
+            models.Index(fields=["workspace", "actor", "created_at"], name="event_member_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.task_id}"

@@ -77,3 +77,104 @@ class PriorityActionSerializer(StrictSerializer):
         child=serializers.CharField(max_length=64), max_length=100_000
     )
     priority = serializers.IntegerField()
+
+
+# --- the labeling loop ----------------------------------------------------------------------
+
+
+class WorkflowStepSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    position = serializers.IntegerField()
+    reviewer_users = serializers.ListField(child=serializers.CharField())
+    reviewer_groups = serializers.ListField(child=serializers.CharField())
+    filters = serializers.ListField(child=serializers.DictField())
+    match = serializers.CharField()
+    assignment = serializers.CharField()
+    max_rework_attempts = serializers.IntegerField(allow_null=True)
+    user_limits = serializers.DictField(child=serializers.IntegerField())
+    group_limits = serializers.DictField(child=serializers.IntegerField())
+    max_labels_per_row = serializers.IntegerField()
+    task_count = serializers.IntegerField(default=0)
+
+
+class StepCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=80)
+    position = serializers.IntegerField(required=False)
+
+
+class StepUpdateSerializer(StrictSerializer):
+    """Every field is optional; which apply depends on the step's kind."""
+
+    name = serializers.CharField(max_length=80, required=False)
+    position = serializers.IntegerField(required=False)
+    reviewer_users = serializers.ListField(child=serializers.CharField(), required=False)
+    reviewer_groups = serializers.ListField(child=serializers.CharField(), required=False)
+    filters = serializers.ListField(child=serializers.DictField(), required=False)
+    match = serializers.ChoiceField(choices=["all", "any"], required=False)
+    assignment = serializers.ChoiceField(choices=["any", "creator"], required=False)
+    max_rework_attempts = serializers.IntegerField(required=False, allow_null=True)
+    user_limits = serializers.DictField(child=serializers.IntegerField(), required=False)
+    group_limits = serializers.DictField(child=serializers.IntegerField(), required=False)
+    max_labels_per_row = serializers.IntegerField(required=False)
+
+
+class QueueNextSerializer(StrictSerializer):
+    mode = serializers.ChoiceField(choices=["label", "review", "rework"], default="label")
+    step = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+class HeartbeatSerializer(StrictSerializer):
+    visible = serializers.BooleanField(default=True)
+
+
+class DraftSerializer(StrictSerializer):
+    draft = serializers.JSONField()
+
+
+class SubmitSerializer(StrictSerializer):
+    annotations = serializers.JSONField(
+        help_text="A list of annotations in the import's NDJSON shape, without dataRow."
+    )
+
+
+class SkipSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class ReviewSerializer(StrictSerializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    score = serializers.IntegerField(required=False, allow_null=True)
+    scores = serializers.DictField(child=serializers.IntegerField(), required=False)
+
+
+class RowsActionSerializer(StrictSerializer):
+    data_row_ids = serializers.ListField(
+        child=serializers.CharField(max_length=64), max_length=10_000
+    )
+
+
+class MoveActionSerializer(RowsActionSerializer):
+    step = serializers.CharField(max_length=64)
+
+
+class ReworkActionSerializer(RowsActionSerializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class RequeueActionSerializer(RowsActionSerializer):
+    keep_as_template = serializers.BooleanField(default=False)
+
+
+class HideActionSerializer(RowsActionSerializer):
+    hidden = serializers.BooleanField()
+
+
+class AssignActionSerializer(RowsActionSerializer):
+    user = serializers.CharField(max_length=64, allow_null=True)
+
+
+class BenchmarkActionSerializer(RowsActionSerializer):
+    benchmark = serializers.BooleanField(default=True)

@@ -15,6 +15,10 @@ class Notification(OpaqueIdModel):
         IMPORT_FINISHED = "import.finished", "Import finished"
         DATA_ROWS_UPLOADED = "data_rows.uploaded", "Data rows uploaded"
         PROJECT_DELETED = "project.deleted", "Project deleted"
+        TASK_ASSIGNED = "task.assigned", "Rows assigned to you"
+        TASK_UNASSIGNED = "task.unassigned", "Rows no longer assigned to you"
+        QUEUE_REMOVED = "queue.removed", "Taken out of a project's queue"
+        LABEL_REJECTED = "label.rejected", "Label rejected"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

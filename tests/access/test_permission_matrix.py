@@ -18,6 +18,7 @@ from labelhub.access.services.invitations import invitation_create
 from labelhub.core.models import AuditLogEntry
 from labelhub.imports.models import ImportJob
 from labelhub.labeling.models import Batch, Task
+from labelhub.labeling.services.workflow import workflow_of
 from labelhub.projects.api_base import ProjectScopedView
 from labelhub.projects.models import (
     DataRow,
@@ -119,6 +120,33 @@ def _bodies(fx):
                 }
             ],
         },
+        ("api/v1/projects/<str:project_id>/workflow/steps/", "post"): {"name": "Matrix review"},
+        ("api/v1/projects/<str:project_id>/workflow/steps/<str:id>/", "patch"): {
+            "name": "Renamed review"
+        },
+        ("api/v1/projects/<str:project_id>/queue/next/", "post"): {"mode": "label"},
+        ("api/v1/projects/<str:project_id>/tasks/<str:row_id>/heartbeat/", "post"): {},
+        ("api/v1/projects/<str:project_id>/tasks/<str:row_id>/submit/", "post"): {
+            "annotations": [{"name": "Pin", "point": {"x": 1, "y": 2}}]
+        },
+        ("api/v1/projects/<str:project_id>/tasks/<str:row_id>/skip/", "post"): {"reason": "blurry"},
+        ("api/v1/projects/<str:project_id>/tasks/<str:row_id>/review/", "post"): {
+            "decision": "approve"
+        },
+        **{
+            (f"api/v1/projects/<str:project_id>/data-rows/actions/{name}/", "post"): {
+                "data_row_ids": [str(fx["queued_row"].pk)],
+                **extra,
+            }
+            for name, extra in {
+                "move": {"step": str(fx["review_step"].pk)},
+                "rework": {"reason": "matrix"},
+                "requeue": {"keep_as_template": True},
+                "hide": {"hidden": True},
+                "assign": {"user": None},
+                "benchmark": {"benchmark": True},
+            }.items()
+        },
         **fx.get("extra_bodies", {}),
     }
 
@@ -146,8 +174,10 @@ def _url(route, fx, actor_key):
         "api/v1/projects/<str:project_id>/imports/<str:id>/": fx["import_job"].pk,
         "api/v1/projects/<str:project_id>/imports/<str:id>/report.ndjson": fx["import_job"].pk,
     }
+    ids["api/v1/projects/<str:project_id>/workflow/steps/<str:id>/"] = fx["review_step"].pk
     ids.update(fx.get("extra_ids", {}))
     url = "/" + route.replace("<str:id>", str(ids.get(route, "")))
+    url = url.replace("<str:row_id>", str(fx["queued_row"].pk))
     url = url.replace("<str:project_id>", str(fx["project"].pk))
     return url.replace("<str:user_id>", str(fx["grouped_user"].pk))
 
@@ -217,7 +247,13 @@ def fx(db, workspace, admin):
         workspace=workspace, dataset=dataset, row_data="https://x.test/2.jpg", media_type="image"
     )
     batch = Batch.objects.create(workspace=workspace, project=project, name="Matrix batch")
-    Task.objects.create(workspace=workspace, project=project, data_row=queued_row, batch=batch)
+    Task.objects.create(
+        workspace=workspace,
+        project=project,
+        data_row=queued_row,
+        batch=batch,
+        step=workflow_of(project).label,
+    )
     project_grant = access_services.project_grant_set(
         workspace=workspace, actor=admin, project=project, user_id=grouped.pk, role=Role.LABELER
     )
@@ -261,6 +297,7 @@ def fx(db, workspace, admin):
         "data_row_job": data_row_job,
         "metadata_field": metadata_field,
         "import_job": import_job,
+        "review_step": workflow_of(project).reviews[0],
     }
 
 

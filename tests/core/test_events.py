@@ -13,10 +13,13 @@ from labelhub.access import events as access_events
 from labelhub.core.jobs import JobState
 from labelhub.imports import events as import_events
 from labelhub.imports.models import ImportJob
+from labelhub.labeling import events as labeling_events
+from labelhub.labeling.models import Batch, Task
+from labelhub.labeling.services.workflow import workflow_of
 from labelhub.notifications import events as notification_events
 from labelhub.notifications.models import Notification
 from labelhub.projects import events as project_events
-from labelhub.projects.models import DataRowJob, Dataset, ProjectDeletion
+from labelhub.projects.models import DataRow, DataRowJob, Dataset, ProjectDeletion
 from labelhub.workspaces.models import Membership, Role
 from tests.factories import make_member, make_project, make_workspace
 
@@ -52,6 +55,13 @@ def calls(db):
     deletion = ProjectDeletion.objects.create(
         workspace=ws, project=project, project_name=project.name, state=JobState.RUNNING
     )
+    row = DataRow.objects.create(
+        workspace=ws, dataset=dataset, row_data="https://x.test/1.jpg", media_type="image"
+    )
+    batch = Batch.objects.create(workspace=ws, project=project, name="Batch « 1 »")
+    task = Task.objects.create(
+        workspace=ws, project=project, data_row=row, batch=batch, step=workflow_of(project).label
+    )
     entry = Notification.objects.create(
         user=user,
         workspace=ws,
@@ -66,6 +76,17 @@ def calls(db):
         ),
         "access.membership_removed": lambda: access_events.membership_removed(workspace=ws),
         "imports.import_job_event": lambda: import_events.import_job_event(job, message="½ done"),
+        "labeling.task_changed": lambda: labeling_events.task_changed(
+            task, from_step=task.step_id, reason="skip limit « 5 »"
+        ),
+        "labeling.queue_changed": lambda: labeling_events.queue_changed(
+            project.pk, {str(task.step_id): 1}
+        ),
+        "labeling.timer_tick": lambda: labeling_events.timer_tick(
+            task,
+            mode="label",
+            timer={"seconds": 12.5, "counting": True, "state": "ok", "target": 60, "cutoff": None},
+        ),
         "notifications.notification_created": lambda: notification_events.notification_created(
             entry, unread=3
         ),

@@ -124,6 +124,7 @@ def test_celery_tasks_have_explicit_names():
         "accounts.send_invitation_email",
         "core.reap_jobs",
         "imports.run_import_job",
+        "labeling.expire_leases",
         "projects.run_data_row_job",
         "projects.run_project_deletion",
     ]

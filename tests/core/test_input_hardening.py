@@ -21,6 +21,7 @@ from labelhub.core.models import AuditLogEntry
 from labelhub.core.parsers import MAX_JSON_DEPTH
 from labelhub.imports.models import ImportJob
 from labelhub.labeling.models import Batch
+from labelhub.labeling.services.workflow import workflow_of
 from labelhub.projects.models import (
     DataRow,
     DataRowJob,
@@ -44,6 +45,7 @@ WRITE_METHODS = ("post", "put", "patch", "delete")
 #: route prefix → the object kind its ``<str:id>`` names (first match wins)
 ID_KIND = [
     ("api/v1/projects/<str:project_id>/batches/", "batch"),
+    ("api/v1/projects/<str:project_id>/workflow/steps/", "review_step"),
     ("api/v1/projects/<str:project_id>/imports/", "import_job"),
     ("api/v1/projects/<str:project_id>/members/", "grant"),
     ("api/v1/datasets/", "dataset"),
@@ -74,6 +76,9 @@ BODYLESS = {
     ("api/v1/metadata-fields/<str:id>/", "delete"),
     ("api/v1/ontologies/<str:id>/", "delete"),
     ("api/v1/tags/<str:id>/", "delete"),
+    ("api/v1/projects/<str:project_id>/workflow/steps/<str:id>/", "delete"),
+    ("api/v1/projects/<str:project_id>/tasks/<str:row_id>/release/", "post"),
+    ("api/v1/projects/<str:project_id>/contributors/<str:user_id>/restore/", "post"),
 }
 
 
@@ -115,6 +120,7 @@ def objects(workspace, admin, labeler):
         "invitation": invitation,
         "member": Membership.objects.get(user=labeler),
         "api_key": api_key,
+        "review_step": workflow_of(project).reviews[0],
     }
 
 
@@ -122,6 +128,7 @@ def concrete(route: str, objects: dict) -> str:
     """The route's URL with every id filled by an object of the right kind."""
     url = route.replace("<str:project_id>", str(objects["project"].pk))
     url = url.replace("<str:user_id>", str(objects["group_user"].pk))
+    url = url.replace("<str:row_id>", str(objects["data_row"].pk))
     kind = next((k for prefix, k in ID_KIND if route.startswith(prefix)), None)
     if kind is not None:
         url = url.replace("<str:id>", str(objects[kind].pk))
@@ -160,8 +167,8 @@ def assert_envelope(response, context) -> dict:
 def test_the_walk_covers_every_json_write_endpoint():
     routes = scoped_routes()
     writes = {(route, m) for route, cls in routes for m in write_methods(cls)}
-    assert len(routes) == 50
-    assert len({route for route, _ in writes}) == 38
+    assert len(routes) == 70
+    assert len({route for route, _ in writes}) == 54
     assert BODYLESS <= writes
 
 
@@ -216,7 +223,7 @@ def test_deeply_nested_json_is_400_malformed_on_every_endpoint(admin_client, obj
             "message": DEEP_MESSAGE,
             "details": {},
         }, context
-    assert len(answered) == 47
+    assert len(answered) == 64
     # Only the body-less actions acted (duplicate, acknowledge, deletes without a body).
     assert _state() == before
 

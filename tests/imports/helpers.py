@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from labelhub.imports.validation import GEOMETRIES, KEYFRAME_GEOMETRIES, PRELABELS, ImportContext
 from labelhub.labeling.models import Batch, Task
+from labelhub.labeling.validation import GEOMETRIES, KEYFRAME_GEOMETRIES, PRELABELS, ImportContext
 from labelhub.projects.models import DataRow, Dataset, Project
 from labelhub.projects.selectors.ontologies import feature_lookup
 from labelhub.projects.services.ontologies import ontology_create

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from labelhub.imports.models import ImportJob
-from labelhub.imports.validation import (
-    validate_line,
-)
 from labelhub.labeling.models import Annotation
 from labelhub.labeling.services.annotations import annotations_write
+from labelhub.labeling.validation import (
+    validate_line,
+)
 from labelhub.workspaces.models import Role
 from tests.factories import make_member, make_workspace
 from tests.imports.helpers import context_for, make_import_project, ontology_for_import

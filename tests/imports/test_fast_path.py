@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from labelhub.imports import validation
-from labelhub.imports.validation import LineInvalid, fast_box, validate_line
+from labelhub.labeling import validation
+from labelhub.labeling.validation import LineInvalid, fast_box, validate_line
 from tests.imports.helpers import context_for, make_import_project
 from tests.imports.test_validation import TREE, line
 

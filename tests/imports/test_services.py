@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 
 from labelhub.imports.models import ImportJob
-from labelhub.imports.validation import GROUND_TRUTH, validate_line
 from labelhub.labeling.models import Annotation
 from labelhub.labeling.services.annotations import annotations_write
+from labelhub.labeling.validation import GROUND_TRUTH, validate_line
 from tests.imports.helpers import context_for, make_import_project
 from tests.imports.test_validation import TREE, line
 

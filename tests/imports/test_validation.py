@@ -8,9 +8,9 @@ import json
 import pytest
 from django.db import connection
 
-from labelhub.imports.validation import GROUND_TRUTH, validate_line
 from labelhub.labeling.models import Annotation
 from labelhub.labeling.services.annotations import annotations_write
+from labelhub.labeling.validation import GROUND_TRUTH, validate_line
 from labelhub.projects.models import DataRow, Dataset
 from tests.factories import make_workspace
 from tests.imports.helpers import context_for, make_import_project
@@ -501,7 +501,7 @@ def test_a_backslash_before_u0000_is_not_a_nul(ctx):
 
 
 def test_free_text_answers_and_metric_names_are_bounded(ctx):
-    from labelhub.imports.validation import MAX_METRIC_NAME_CHARS, MAX_TEXT_ANSWER_CHARS
+    from labelhub.labeling.validation import MAX_METRIC_NAME_CHARS, MAX_TEXT_ANSWER_CHARS
 
     text = {"uuid": "t3", "dataRow": {"globalKey": "row-1"}, "name": "Notes"}
     ok, errors = validate_line(

@@ -20,6 +20,7 @@ from labelhub.core.audit import actor_identity, audit_record
 from labelhub.core.errors import Conflict, ValidationFailed
 from labelhub.core.ids import parse_id
 from labelhub.labeling.models import Batch, BatchEvent, Task
+from labelhub.labeling.services.workflow import workflow_of
 from labelhub.projects.models import DataRow, Dataset, Project
 from labelhub.workspaces.models import Membership
 
@@ -147,6 +148,15 @@ def project_labeler_count(project: Project) -> int:
     return sum(1 for m in members if Permission.LABEL in project_permissions_for(m.user, project))
 
 
+def _consensus_rows(batch: Batch, ids: list[Any], coverage: int) -> set[Any]:
+    """The rows of a new batch that get several labels: ``coverage`` % of them, drawn
+    with the batch's id as the seed (the same batch always picks the same rows)."""
+    if coverage <= 0:
+        return set()
+    count = round(len(ids) * coverage / 100) or 1
+    return set(random.Random(str(batch.pk)).sample(ids, min(count, len(ids))))  # noqa: S311
+
+
 def batch_create(
     *,
     project: Project,
@@ -220,6 +230,9 @@ def batch_create(
                 consensus_labels=labels,
                 created_by=user,
             )
+            label_step = workflow_of(project).label
+            plain = label_step.max_labels_per_row
+            consensus = _consensus_rows(batch, new_ids, coverage)
             for start in range(0, len(new_ids), _CHUNK):
                 Task.objects.bulk_create(
                     [
@@ -229,6 +242,8 @@ def batch_create(
                             data_row_id=pk,
                             batch=batch,
                             priority=priority,
+                            step=label_step,
+                            labels_needed=max(plain, labels) if pk in consensus else plain,
                         )
                         for pk in new_ids[start : start + _CHUNK]
                     ]

@@ -50,6 +50,12 @@ class ProjectSettingsForm(forms.Form):
     prelabel_confidence_threshold = forms.FloatField(
         min_value=0.0, max_value=1.0, label="Hide pre-labels below confidence"
     )
+    review_score_threshold = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=100,
+        label="Remove a contributor from the queue when their average review score is below",
+    )
 
 
 class InstructionsForm(forms.Form):

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from labelhub.access.selectors import role_ref_of
 from labelhub.core.serializers import StrictSerializer
 from labelhub.projects.models import Project, Tag
-from labelhub.projects.services.projects import BOOLEAN_SETTINGS, SETTING_BOUNDS
+from labelhub.projects.services.projects import BOOLEAN_SETTINGS, NULLABLE_SETTINGS, SETTING_BOUNDS
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -72,7 +72,7 @@ def _settings_fields() -> dict:
         fields[name] = (
             serializers.FloatField(required=False)
             if isinstance(low, float)
-            else serializers.IntegerField(required=False, allow_null=name.startswith("timer_"))
+            else serializers.IntegerField(required=False, allow_null=name in NULLABLE_SETTINGS)
         )
     return fields
 

@@ -44,7 +44,10 @@ SETTING_BOUNDS: dict[str, tuple[int | float, int | float]] = {
     "timer_target_seconds": (1, 24 * 3600),
     "timer_cutoff_seconds": (1, 24 * 3600),
     "prelabel_confidence_threshold": (0.0, 1.0),
+    "review_score_threshold": (0, 100),
 }
+#: settings that may be cleared (None: no target, no cutoff, no score threshold)
+NULLABLE_SETTINGS = ("timer_target_seconds", "timer_cutoff_seconds", "review_score_threshold")
 BOOLEAN_SETTINGS = ("benchmark_enabled", "consensus_enabled", "allow_skip", "enforce_instructions")
 
 
@@ -196,7 +199,7 @@ def project_settings_update(*, project: Project, actor: Any, **changes: Any) -> 
             clean[name] = value
             continue
         low, high = SETTING_BOUNDS[name]
-        if value is None and name.startswith("timer_"):
+        if value is None and name in NULLABLE_SETTINGS:
             clean[name] = None
             continue
         number_type = float if isinstance(low, float) else int
