@@ -41,7 +41,9 @@ TREE = {
 
 def make_loop_project(workspace, admin, *, rows=6, name="Loop", **batch_options):
     """A project labeling ``rows`` image rows (one batch, ``batch_options`` passed on)."""
-    ontology = ontology_create(workspace=workspace, actor=admin, name=f"{name} ontology", ontology=TREE)
+    ontology = ontology_create(
+        workspace=workspace, actor=admin, name=f"{name} ontology", ontology=TREE
+    )
     project = project_create(
         workspace=workspace, actor=admin, name=name, media_type="image", ontology=str(ontology.pk)
     )
