@@ -77,6 +77,11 @@ def _audit(project: Project, actor: Any, verb: str, **after: Any) -> None:
     audit_record(workspace=project.workspace, actor=actor, verb=verb, target=project, after=after)
 
 
+def _boolean(value: Any, field: str) -> None:
+    if not isinstance(value, bool):
+        raise ValidationFailed("Say true or false.", field=field)
+
+
 def tasks_move(*, project: Project, actor: Any, data_row_ids: Any, step_id: Any) -> int:
     """Move rows to a review step, Rework or Done."""
     require(actor, Permission.MOVE_TASKS, project)
@@ -128,8 +133,7 @@ def tasks_requeue(
 ) -> int:
     """Delete the rows' labels and start them over in Initial labeling."""
     require(actor, Permission.DELETE_LABELS, project)
-    if not isinstance(keep_as_template, bool):
-        raise ValidationFailed("Say true or false.", field="keep_as_template")
+    _boolean(keep_as_template, "keep_as_template")
     with transaction.atomic():
         tasks = _tasks(project, data_row_ids)
         rows = [t.data_row_id for t in tasks]
@@ -182,8 +186,7 @@ def _keep_newest_as_prelabels(project: Project, labels) -> int:
 def tasks_hide(*, project: Project, actor: Any, data_row_ids: Any, hidden: Any) -> int:
     """Hide rows from labelers (their reservations go), or show them again."""
     require(actor, Permission.MOVE_TASKS, project)
-    if not isinstance(hidden, bool):
-        raise ValidationFailed("Say true or false.", field="hidden")
+    _boolean(hidden, "hidden")
     with transaction.atomic():
         tasks = _tasks(project, data_row_ids)
         ids = [t.pk for t in tasks]
@@ -254,8 +257,7 @@ def tasks_mark_benchmark(
 ) -> int:
     """Make rows benchmarks (their label becomes the reference), or plain rows again."""
     require(actor, Permission.MOVE_TASKS, project)
-    if not isinstance(benchmark, bool):
-        raise ValidationFailed("Say true or false.", field="benchmark")
+    _boolean(benchmark, "benchmark")
     with transaction.atomic():
         tasks = _tasks(project, data_row_ids)
         rows = [t.data_row_id for t in tasks]

@@ -45,7 +45,7 @@ from labelhub.labeling.selectors.queue import (
     rework_queryset,
     room_under_limits,
 )
-from labelhub.labeling.services.transitions import release
+from labelhub.labeling.services.transitions import event_row, release
 from labelhub.labeling.services.workflow import Workflow, workflow_of
 from labelhub.projects.models import Project
 from labelhub.projects.services.projects import instructions_acknowledged
@@ -176,19 +176,7 @@ def _reserve(project, user, mode, tasks: list[Task], expires, contributor) -> li
         served=F("served") + len(tasks), benchmarks_served=F("benchmarks_served") + benchmarks
     )
     LabelingEvent.objects.bulk_create(
-        [
-            LabelingEvent(
-                workspace_id=project.workspace_id,
-                project_id=project.pk,
-                task_id=task.pk,
-                data_row_id=task.data_row_id,
-                actor_id=user.pk,
-                step_id=task.step_id,
-                mode=mode,
-                kind=LabelingEvent.Kind.RESERVED,
-            )
-            for task in tasks
-        ]
+        [event_row(LabelingEvent.Kind.RESERVED, t, actor_id=user.pk, mode=mode) for t in tasks]
     )
     for reservation, task in zip(reservations, tasks, strict=True):
         reservation.task = task

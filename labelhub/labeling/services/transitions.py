@@ -25,7 +25,7 @@ STATUS_OF_KIND = {
 }
 
 
-def record(
+def event_row(
     kind: str,
     task: Task,
     *,
@@ -36,8 +36,8 @@ def record(
     seconds: float = 0,
     annotations: int = 0,
 ) -> LabelingEvent:
-    """Append one labeling event (the dashboards' source)."""
-    return LabelingEvent.objects.create(
+    """One labeling event, not yet saved (``bulk_create`` several at once)."""
+    return LabelingEvent(
         workspace_id=task.workspace_id,
         project_id=task.project_id,
         task_id=task.pk,
@@ -50,6 +50,13 @@ def record(
         seconds=round(seconds, 3),
         annotations=annotations,
     )
+
+
+def record(kind: str, task: Task, **fields: Any) -> LabelingEvent:
+    """Append one labeling event (the dashboards' source); fields as ``event_row``."""
+    event = event_row(kind, task, **fields)
+    event.save(force_insert=True)
+    return event
 
 
 def release(reservation: Reservation, *, kind: str = EventKind.RELEASED) -> None:
