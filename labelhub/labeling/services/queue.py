@@ -39,7 +39,7 @@ from labelhub.labeling.models import (
 )
 from labelhub.labeling.selectors.queue import (
     benchmark_queryset,
-    by_priority,
+    in_queue_order,
     label_queryset,
     review_queryset,
     rework_queryset,
@@ -140,9 +140,16 @@ def _claim_label(project, workflow: Workflow, user, want, contributor, step_id) 
         for n in range(want)
     ]
     benchmarks = benchmark_queryset(project, user)
-    picked = _lock(by_priority(benchmarks, user), sum(draws)) if any(draws) else []
-    picked += _lock(by_priority(label_queryset(project, workflow, user), user), want - len(picked))
+    picked = _lock_in_order(benchmarks, user, sum(draws)) if any(draws) else []
+    picked += _lock_in_order(label_queryset(project, workflow, user), user, want - len(picked))
     return picked
+
+
+def _lock_in_order(queryset, user, n: int) -> list[Task]:
+    """Take up to ``n`` rows in queue order: assigned to the person first, then the rest."""
+    assigned, unassigned = in_queue_order(queryset, user)
+    picked = _lock(assigned, n)
+    return picked + _lock(unassigned, n - len(picked))
 
 
 def _claim_review(project, workflow: Workflow, user, want, contributor, step_id) -> list[Task]:

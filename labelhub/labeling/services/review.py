@@ -78,7 +78,7 @@ def review_decide(
     user = actor_user(actor)
     with transaction.atomic():
         task = (
-            Task.objects.select_for_update()
+            Task.objects.select_for_update(of=("self",))
             .select_related("project", "step", "data_row")
             .get(pk=task.pk)
         )

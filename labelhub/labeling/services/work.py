@@ -195,7 +195,11 @@ def label_submit(*, task: Task, actor: Any, annotations: Any) -> Label:
         )
     user = actor_user(actor)
     with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("project", "step").get(pk=task.pk)
+        task = (
+            Task.objects.select_for_update(of=("self",))
+            .select_related("project", "step")
+            .get(pk=task.pk)
+        )
         reservation = reservation_of(task=task, actor=actor)
         mode = reservation.mode
         if mode == Mode.REVIEW:
@@ -246,7 +250,11 @@ def task_skip(*, task: Task, actor: Any, reason: Any = "") -> Skip:
     reason = clean_text(reason or "", field="reason", max_length=500, required=False)
     user = actor_user(actor)
     with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("project", "step").get(pk=task.pk)
+        task = (
+            Task.objects.select_for_update(of=("self",))
+            .select_related("project", "step")
+            .get(pk=task.pk)
+        )
         reservation = reservation_of(task=task, actor=actor, mode=Mode.LABEL)
         project = task.project
         if not project.allow_skip:
