@@ -19,9 +19,9 @@ from labelhub.access.services.invitations import invitation_create
 from labelhub.access.services.members import membership_add, membership_change_role
 from labelhub.accounts.models import User
 from labelhub.accounts.services import user_create
+from labelhub.demo.loop import seed_labeling_loop
 from labelhub.imports.models import ImportJob
 from labelhub.imports.services import import_job_create, import_job_run
-from labelhub.labeling.models import Task
 from labelhub.labeling.services import batches
 from labelhub.notifications.models import Notification
 from labelhub.notifications.services import notification_mark_read
@@ -159,6 +159,9 @@ class Command(BaseCommand):
                 self._seed_projects()
         # Outside the block above: also adds the imports to data seeded by an older version.
         self._seed_imports()
+        # Two weeks of labeling, once, after the imports (the rows keep their pre-labels).
+        if seed_labeling_loop():
+            self.stdout.write("Demo labeling history written (the last 14 days).")
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {DEMO_PASSWORD}):"))
         for email, name, role in PEOPLE:
             self.stdout.write(f"  {email:32} {name:14} {Role(role).label}")
@@ -336,19 +339,17 @@ class Command(BaseCommand):
                 dataset={"dataset": str(dataset.pk), "sample": "first", "count": first},
             )
             if total > first:
+                # Receipts' second week is a consensus batch: two labels a row.
+                consensus = {"consensus_coverage": 100} if project is receipts else {}
                 batches.batch_create(
                     project=project,
                     actor=admin,
                     name="Week 2",
                     priority=5,
                     dataset={"dataset": str(dataset.pk), "sample": "all"},
+                    **consensus,
                 )
-        # Spread the first tasks over the statuses (labels arrive with the labeling work).
-        spread = ["done", "done", "done", "in_review", "in_review", "in_rework", "skipped"]
-        for task, status in zip(
-            Task.objects.filter(project=streets).order_by("id"), spread, strict=False
-        ):
-            Task.objects.filter(pk=task.pk).update(status=status, labeled=status != "skipped")
+        # The tasks move on with the labeling work (``labelhub.demo.loop``).
 
     def _seed_datasets(self, vision, text, admin) -> None:
         """Vision: "Street cams" (24 local SVG images) and "Receipts" (12 inline texts),
