@@ -166,6 +166,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# How many requests (and socket messages needing the database) one web process runs at
+# once; the rest wait on the event loop without a thread (labelhub/core/slots.py). Sized
+# like the connection pool so a running request never waits for a connection.
+DB_CONCURRENCY = env.int(
+    "DB_CONCURRENCY", default=max(env.int("DATABASE_POOL_MAX_SIZE", default=10), 0) or 10
+)
+
 # --- Redis: channel layer, Celery, cache -----------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 

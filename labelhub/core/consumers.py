@@ -9,6 +9,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from labelhub.core import live
 from labelhub.core.parsers import loads
+from labelhub.core.slots import with_slot
 
 CLOSE_UNAUTHENTICATED = 4401
 
@@ -41,7 +42,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
         if getattr(self, "state", None):
-            await database_sync_to_async(live.socket_closed)(self.user, self.state)
+            await with_slot(database_sync_to_async(live.socket_closed), self.user, self.state)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -49,7 +50,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
         elif kind in {"subscribe", "unsubscribe"}:
             group = content.get("group")
-            if not isinstance(group, str) or not await self._may_join(group):
+            if not isinstance(group, str) or not await with_slot(self._may_join, group):
                 # Same answer for a missing and a forbidden group: isolation holds here too.
                 await self.send_json(
                     {
@@ -68,8 +69,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 self.groups_joined.discard(group)
                 await self.send_json({"type": "unsubscribed", "group": group})
         elif live.has_handler(kind):
-            reply = await database_sync_to_async(live.handle_message)(
-                self.user, content, self.state
+            reply = await with_slot(
+                database_sync_to_async(live.handle_message), self.user, content, self.state
             )
             if reply is not None:
                 await self.send_json(reply)
