@@ -34,7 +34,7 @@ class ReviewStepForm(forms.Form):
     reviewers = forms.ChoiceField(
         choices=[("everyone", "Everyone who may review"), ("chosen", "Chosen members and groups")],
         widget=forms.RadioSelect,
-        label="Reviewers",
+        label="Who reviews",
     )
     reviewer_users = forms.MultipleChoiceField(
         required=False, label="Reviewing members", widget=forms.CheckboxSelectMultiple

@@ -24,7 +24,7 @@
         if (n === null) return;
         el.textContent = String(n);
         var unit = el.nextElementSibling;
-        if (unit && unit.classList.contains("muted")) unit.textContent = n === 1 ? "task" : "tasks";
+        if (unit && unit.hasAttribute("data-unit")) unit.textContent = n === 1 ? "task" : "tasks";
       });
     }
 
@@ -52,8 +52,9 @@
     document.addEventListener("labelhub:event", function (e) {
       var event = e.detail || {};
       if (event.project !== project) return;
+      // queue.changed's counts apply at once; the fetch also notices added or removed steps
       if (event.type === "queue.changed" && event.counts) applyCounts(event.counts, true);
-      else if (event.type === "task.changed") refetch();
+      if (event.type === "queue.changed" || event.type === "task.changed") refetch();
     });
 
     // Join the project's group on each socket console.js opens (it reconnects on its own).
