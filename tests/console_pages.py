@@ -116,6 +116,7 @@ def demo_pages() -> dict[str, list[str]]:
         "projects/<str:project_id>/batches/": [f"{p}/batches/"],
         "projects/<str:project_id>/batches/<str:batch_id>/": [f"{p}/batches/{batch.pk}/"],
         "projects/<str:project_id>/data-rows/": [f"{p}/data-rows/"],
+        "projects/<str:project_id>/workflow/": [f"{p}/workflow/"],
         "projects/<str:project_id>/data-rows/<str:row_id>/": [
             f"{p}/data-rows/{image_row.pk}/",
             f"/projects/{receipts.pk}/data-rows/{text_row.pk}/",

@@ -1,9 +1,12 @@
-"""Console URLs of the labeling app (console namespace): overview, batches, data rows."""
+"""Console URLs of the labeling app (console namespace): overview, batches, data rows,
+workflow."""
 
-from labelhub.labeling.views import batches, data_row_detail, overview
+from labelhub.labeling.views import batches, data_row_detail, data_rows, overview, workflow
 
 urlpatterns = [
     *overview.urlpatterns,
     *batches.urlpatterns,
+    *data_rows.urlpatterns,
     *data_row_detail.urlpatterns,
+    *workflow.urlpatterns,
 ]

@@ -30,7 +30,7 @@ from labelhub.core.errors import ValidationFailed
 from labelhub.core.ids import parse_id
 from labelhub.core.validation import clean_text
 from labelhub.labeling.models import Batch, Label, Task, WorkflowStep
-from labelhub.labeling.services.transitions import task_move
+from labelhub.labeling.services.transitions import queue_announce, task_move
 from labelhub.projects.models import Dataset, Project
 from labelhub.workspaces.models import Membership
 
@@ -271,6 +271,7 @@ def review_step_add(
             target=project,
             after={"step": name},
         )
+        queue_announce(project.pk)
     return step
 
 
@@ -357,6 +358,7 @@ def step_update(*, step: WorkflowStep, actor: Any, **changes: Any) -> WorkflowSt
             before={"step": step.name, **{k: _plain(v) for k, v in before.items()}},
             after={"step": step.name, **{k: _plain(v) for k, v in clean.items()}},
         )
+        queue_announce(project.pk)
     return step
 
 
@@ -390,4 +392,5 @@ def review_step_remove(*, step: WorkflowStep, actor: Any) -> int:
             before={"step": name},
             after={"tasks_moved": moved},
         )
+        queue_announce(project.pk)
     return moved

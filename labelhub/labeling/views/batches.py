@@ -1,19 +1,17 @@
-"""Console pages: a project's batches (create, detail, rename, priority, remove queued)
-and its data rows tab (AND/OR filters, bulk priority)."""
+"""Console pages: a project's batches (create, detail, rename, priority, remove queued).
+The data rows tab is in ``views.data_rows``."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.urls import path
 from django.views import View
 
-from labelhub.access.permissions import Permission
 from labelhub.core.errors import ApplicationError, NotFound
 from labelhub.core.ids import parse_id
 from labelhub.core.views import apply_error_to_form, flash_error
-from labelhub.labeling.forms import STATUS_CHOICES, BatchCreateForm
+from labelhub.labeling.forms import BatchCreateForm
 from labelhub.labeling.models import Batch, BatchEvent
 from labelhub.labeling.selectors import tasks as selectors
 from labelhub.labeling.services import batches as services
@@ -120,67 +118,11 @@ class BatchDetailView(ProjectPage, View):
         return redirect("console:project-batch", project_id=self.project.pk, batch_id=batch_id)
 
 
-class DataRowsTabView(ProjectPage, View):
-    tab = "data-rows"
-
-    def get(self, request, project_id):
-        conditions = selectors.conditions_from_query(request.GET)
-        meta_name, meta_value = (
-            request.GET.get("meta_name", "").strip(),
-            request.GET.get("meta_value", "").strip(),
-        )
-        if meta_name and meta_value:
-            conditions.append((f"metadata.{meta_name}", meta_value))
-        match = request.GET.get("match", "all")
-        error = None
-        try:
-            tasks = selectors.task_filter(project=self.project, conditions=conditions, match=match)
-            page = Paginator(tasks, 50).get_page(request.GET.get("page"))
-        except ApplicationError as exc:
-            error, page = exc.message, None
-        datasets = Dataset.objects.filter(
-            workspace=self.workspace, data_rows__tasks__project=self.project
-        ).distinct()
-        return self.page(
-            request,
-            "projects/data_rows.html",
-            {
-                "page": page,
-                "error": error,
-                "datasets": datasets,
-                "batches": Batch.objects.filter(project=self.project),
-                "statuses": STATUS_CHOICES,
-                "q": request.GET,
-                "match": match,
-                "can_prioritise": Permission.MANAGE_BATCHES in self.perms,
-            },
-        )
-
-    def post(self, request, project_id):
-        try:
-            priority = request.POST.get("priority", "")
-            changed = services.tasks_set_priority(
-                project=self.project,
-                actor=request.user,
-                task_ids=request.POST.getlist("data_row"),
-                priority=int(priority) if priority.isdigit() else priority,
-            )
-            messages.success(request, f"Priority changed for {changed} data rows.")
-        except ApplicationError as exc:
-            flash_error(request, exc)
-        back = request.POST.get("back", "")
-        url = f"/projects/{self.project.pk}/data-rows/"
-        return redirect(url + (f"?{back}" if back and "\n" not in back else ""))
-
-
 urlpatterns = [
     path("projects/<str:project_id>/batches/", BatchesView.as_view(), name="project-batches"),
     path(
         "projects/<str:project_id>/batches/<str:batch_id>/",
         BatchDetailView.as_view(),
         name="project-batch",
-    ),
-    path(
-        "projects/<str:project_id>/data-rows/", DataRowsTabView.as_view(), name="project-data-rows"
     ),
 ]
