@@ -100,9 +100,9 @@ def queue_next(
     lease = timedelta(seconds=project.reservation_lease_seconds)
     with transaction.atomic():
         held = list(
-            Reservation.objects.filter(project=project, user=user, mode=mode).order_by(
-                "created_at", "id"
-            )
+            Reservation.objects.filter(project=project, user=user, mode=mode)
+            .select_related("task")  # callers read each held task: one query, not one each
+            .order_by("created_at", "id")
         )
         now = timezone.now()
         if held:
