@@ -13,7 +13,7 @@ from django.test import Client
 from labelhub.access import services as access
 from labelhub.labeling.models import Label, Reservation
 from labelhub.labeling.services import queue, review, work
-from labelhub.projects.models import Project
+from labelhub.projects.models import DataRow, Project
 from labelhub.workspaces.models import Role
 from tests.factories import make_member
 from tests.labeling.helpers import make_loop_project, people, task_of, weather
@@ -293,3 +293,17 @@ def test_rework_page_prefills_the_rejected_label_and_shows_the_reason(loop):
     assert initial[weather_id]["answer"]["schemaId"] == rainy_id
     assert initial[notes_id]["answer"] == "dark clouds"
     assert 'data-testid="skip"' not in html  # skipping is for labeling
+
+
+def test_text_row_shows_its_text_escaped(workspace, admin, loop):
+    project, rows, labeler, _, _ = loop
+    DataRow.objects.filter(pk=rows[0].pk).update(
+        media_type="text", row_data="Rain on <b>Main</b> street"
+    )
+    client = client_for(labeler)
+    html = client.get(client.get(f"/projects/{project.pk}/label/").url).content.decode()
+    assert (
+        '<div class="asset-text" data-testid="asset-text">Rain on &lt;b&gt;Main&lt;/b&gt; street</div>'
+        in html
+    )
+    assert "<img" not in html.split('data-testid="task-asset"')[1].split("</section>")[0]

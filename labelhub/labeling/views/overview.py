@@ -14,11 +14,12 @@ from django.views import View
 
 from labelhub.access.authz import can
 from labelhub.access.models import ProjectGrant
+from labelhub.labeling.models import WorkflowStep
 from labelhub.labeling.selectors import tasks as selectors
 from labelhub.labeling.selectors.console import seconds_spent
 from labelhub.labeling.selectors.queue import waiting_for
 from labelhub.labeling.services.queue import MODE_PERMISSION
-from labelhub.labeling.services.workflow import workflow_of
+from labelhub.labeling.services.workflow import Workflow
 from labelhub.projects.console import ProjectPage
 from labelhub.projects.services import projects as project_services
 
@@ -31,12 +32,15 @@ WORK_BUTTONS = (
 )
 
 
-def work_buttons(project, user) -> list[dict]:
+def work_buttons(project, user, *, has_tasks: bool) -> list[dict]:
     """The *Start …* buttons the person may use, each with how many tasks wait for them."""
     allowed = [b for b in WORK_BUTTONS if can(user, MODE_PERMISSION[b[0]], project)]
     if not allowed:
         return []
-    waiting = waiting_for(project, workflow_of(project), user)
+    # A project without tasks (or without its workflow yet) has nothing waiting; reading
+    # the page never makes the workflow (``workflow_of`` does on the first real use).
+    steps = list(WorkflowStep.objects.filter(project=project)) if has_tasks else []
+    waiting = waiting_for(project, Workflow(steps), user) if steps else dict.fromkeys(MODES, 0)
     return [
         {"mode": mode, "label": label, "url_name": url_name, "waiting": waiting[mode]}
         for mode, label, url_name in allowed
@@ -48,6 +52,7 @@ class ProjectOverviewView(ProjectPage, View):
 
     def get(self, request, project_id):
         counts = selectors.status_counts(project=self.project)
+        total = sum(counts.values())
         labels = {
             "to_label": "To label",
             "in_review": "In review",
@@ -60,7 +65,7 @@ class ProjectOverviewView(ProjectPage, View):
             "projects/overview.html",
             {
                 "counts": [(labels[k], k, v) for k, v in counts.items()],
-                "total": sum(counts.values()),
+                "total": total,
                 "batches": selectors.batch_list(project=self.project)[:10],
                 "members": ProjectGrant.objects.filter(project=self.project).select_related(
                     "user", "group", "custom_role"
@@ -68,8 +73,8 @@ class ProjectOverviewView(ProjectPage, View):
                 "acknowledged": project_services.instructions_acknowledged(
                     project=self.project, user=request.user
                 ),
-                "buttons": work_buttons(self.project, request.user),
-                "hours_spent": seconds_spent(project=self.project) / 3600,
+                "buttons": work_buttons(self.project, request.user, has_tasks=total > 0),
+                "hours_spent": seconds_spent(project=self.project) / 3600 if total else 0.0,
                 "next_mode": request.GET.get("next") if request.GET.get("next") in MODES else "",
             },
         )
