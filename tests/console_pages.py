@@ -122,6 +122,11 @@ def demo_pages() -> dict[str, list[str]]:
             f"/projects/{receipts.pk}/data-rows/{text_row.pk}/",
         ],
         "projects/<str:project_id>/imports/": [f"{p}/imports/"],
+        # claims the admin's next task and lands on its page (or on the empty state)
+        "projects/<str:project_id>/label/": [f"{p}/label/"],
+        "projects/<str:project_id>/review/": [f"{p}/review/"],
+        "projects/<str:project_id>/rework/": [f"{p}/rework/"],
+        "projects/<str:project_id>/tasks/<str:row_id>/": [f"{p}/tasks/{image_row.pk}/?mode=label"],
         "projects/<str:project_id>/imports/<str:job_id>/": [f"{p}/imports/{job.pk}/"],
         "notifications/": ["/notifications/"],
     }

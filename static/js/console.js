@@ -69,8 +69,14 @@
     });
   }
 
+  // Tell page scripts about the socket: "labelhub:live" with {kind: "open" (hello),
+  // "close", or "message" (replies such as timer.tick)} — they send on window.labelhubSocket.
+  function announce(kind, data) {
+    document.dispatchEvent(new CustomEvent("labelhub:live", { detail: { kind: kind, data: data } }));
+  }
+
   // Live socket: reconnects with backoff; delivery is at-most-once, so pages that show
-  // state refetch after a reconnect (none needs to yet).
+  // state refetch after a reconnect (the "open" announcement tells them when).
   function connectLive() {
     var indicator = document.getElementById("live-indicator");
     if (!indicator || !window.WebSocket) return;
@@ -85,15 +91,19 @@
         if (data.type === "hello") {
           indicator.className = "live live-on";
           indicator.textContent = "Live";
+          announce("open", data);
         } else if (data.type === "event" && data.event) {
           if (data.event.message) showMessage(data.event.message, "live");
           applyEvent(data.event);
           document.dispatchEvent(new CustomEvent("labelhub:event", { detail: data.event }));
+        } else {
+          announce("message", data);
         }
       };
       socket.onclose = function () {
         indicator.className = "live live-off";
         indicator.textContent = "Offline";
+        announce("close", null);
         setTimeout(open, delay);
         delay = Math.min(delay * 2, 30000);
       };

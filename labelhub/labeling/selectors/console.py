@@ -1,0 +1,60 @@
+"""Reads of the console's labeling pages: time spent in a project, what a task page's
+form asks (the ontology's global classifications), the rejection a rework answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F, Sum
+
+from labelhub.labeling.models import Label, Review, Task
+from labelhub.projects.models import Project
+
+#: classification kinds the task page's form answers (objects wait for the editor)
+FORM_KINDS = ("radio", "checklist", "text")
+
+
+def seconds_spent(*, project: Project) -> float:
+    """Seconds the server measured on the project's labels (labeling, review, rework)."""
+    total = Label.objects.filter(project=project).aggregate(
+        n=Sum(F("seconds_labeling") + F("seconds_review") + F("seconds_rework"))
+    )["n"]
+    return float(total or 0.0)
+
+
+def form_questions(project: Project) -> list[dict[str, Any]]:
+    """The ontology's global classifications the task page asks, in order, with their
+    options (feature schema ids: what the submission names)."""
+    tree = project.ontology.normalized if project.ontology_id else {}
+    questions = []
+    for feature in (tree or {}).get("classifications") or []:
+        if feature.get("type") not in FORM_KINDS:
+            continue
+        if feature.get("scope") not in (None, "", "global"):
+            continue
+        questions.append(
+            {
+                "schema_id": feature.get("featureSchemaId") or "",
+                "name": feature.get("name") or feature.get("instructions") or "",
+                "type": feature["type"],
+                "required": bool(feature.get("required")),
+                "options": [
+                    {
+                        "schema_id": option.get("featureSchemaId") or "",
+                        "label": option.get("label") or option.get("value") or "",
+                    }
+                    for option in feature.get("options") or []
+                ],
+            }
+        )
+    return questions
+
+
+def rejection_of(task: Task) -> Review | None:
+    """The latest rejection of the task's labels (its reason is what a rework answers)."""
+    return (
+        Review.objects.filter(task=task, decision=Review.Decision.REJECT)
+        .select_related("reviewer")
+        .order_by("-created_at", "-id")
+        .first()
+    )
