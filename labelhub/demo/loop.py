@@ -294,9 +294,10 @@ def loop_untouched(streets: Project, receipts: Project) -> bool:
     )
 
 
-def seed_labeling_loop() -> bool:
-    """Write the demo's two weeks of labeling (once, on untouched demo projects); whether
-    it did."""
+def seed_labeling_loop() -> str:
+    """Write the demo's two weeks of labeling (once, on untouched demo projects): what
+    happened, ``written``, ``present`` (a run before wrote it) or ``skipped`` (no demo
+    projects, or older demo data whose statuses were set by hand)."""
     projects = {
         p.name: p
         for p in Project.objects.filter(
@@ -312,15 +313,17 @@ def seed_labeling_loop() -> bool:
     }
     streets, receipts = projects.get("Street scenes"), projects.get("Receipts")
     if streets is None or receipts is None or not set(PEOPLE) <= set(people):
-        return False
+        return "skipped"
+    if WorkflowStep.objects.filter(project=streets, name=NIGHT_CHECK).exists():
+        return "present"
     if not loop_untouched(streets, receipts):
-        return False
+        return "skipped"
     rng = random.Random(SEED)  # noqa: S311 -- a fixed demo story, not a secret
     with transaction.atomic():
         timeline = Timeline(rng)
         _write(streets, receipts, people, Story(rng), timeline)
         timeline.date_back(streets.workspace_id, [streets.pk, receipts.pk])
-    return True
+    return "written"
 
 
 def _write(streets: Project, receipts: Project, people: dict, s: Story, t: Timeline) -> None:

@@ -425,3 +425,22 @@ def test_seed_demo_writes_two_weeks_of_labeling_through_the_loop():
     assert round(seconds["review"], 1) == round(labels["review"], 1)
     # (a skip's session seconds are dropped by ``task_skip``: no label, no event carries them)
     assert round(seconds["label"], 1) == round(labels["label"], 1)
+
+
+def test_seed_demo_leaves_hand_set_statuses_of_older_demo_data_alone(monkeypatch):
+    """Older demo data had task statuses set by hand (no labels behind them): the story
+    is not written over it."""
+    from labelhub.demo.management.commands import seed_demo as command
+
+    monkeypatch.setattr(command, "seed_labeling_loop", lambda: "skipped")
+    seed()
+    monkeypatch.undo()
+    Task.objects.filter(
+        project__name="Street scenes", data_row__global_key="street-cam-001"
+    ).update(status="done", labeled=True)
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "Demo labeling history skipped" in out.getvalue()
+    assert not LabelingEvent.objects.exists()
+    assert not WorkflowStep.objects.filter(name="Night check").exists()
+    assert not Label.objects.filter(origin="human").exists()
