@@ -4,10 +4,13 @@ dated back over the last 14 days.
 
 Every transition happens now (the services stamp the clock); the work is written day by
 day and afterwards each day's rows are moved onto a working day (08:00 on) of the last
-two weeks, one after the other with the seconds the work took (``Timeline``). The last
-step, the reservations people hold at the moment, stays at the real time so their leases
-are live. Seeded: the same run gives the same story (only the calendar days depend on
-today's date).
+two weeks, one after the other with the seconds the work took (``Timeline``): events,
+labels, reviews, skips, tasks' last change, notifications and audit rows. The last step,
+the reservations people hold at the moment, stays at the real time so their leases are
+live. Projects, batches, tasks and data rows keep their creation time (the seeding's).
+Seeded: the same run gives the same story (only the calendar days depend on today's
+date). The seconds are those a task page's clock would have counted: a work session per
+task, which ``session_close`` folds into the label as it would after real beats.
 
 What it leaves (``tests/demo/test_seed_demo.py`` asserts it exactly):
 

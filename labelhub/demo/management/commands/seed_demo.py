@@ -147,7 +147,7 @@ def street_image_url(n: int) -> str:
 class Command(BaseCommand):
     help = (
         "Load demo data: a tenant, two workspaces, an admin, a manager, two labelers, "
-        "datasets, projects and label imports."
+        "datasets, projects, label imports and two weeks of labeling work."
     )
 
     def handle(self, *args, **opts):
