@@ -4,10 +4,13 @@ dated back over the last 14 days.
 
 Every transition happens now (the services stamp the clock); the work is written day by
 day and afterwards each day's rows are moved onto a working day (08:00 on) of the last
-two weeks, one after the other with the seconds the work took (``Timeline``). The last
-step, the reservations people hold at the moment, stays at the real time so their leases
-are live. Seeded: the same run gives the same story (only the calendar days depend on
-today's date).
+two weeks, one after the other with the seconds the work took (``Timeline``): events,
+labels, reviews, skips, tasks' last change, notifications and audit rows. The last step,
+the reservations people hold at the moment, stays at the real time so their leases are
+live. Projects, batches, tasks and data rows keep their creation time (the seeding's).
+Seeded: the same run gives the same story (only the calendar days depend on today's
+date). The seconds are those a task page's clock would have counted: a work session per
+task, which ``session_close`` folds into the label as it would after real beats.
 
 What it leaves (``tests/demo/test_seed_demo.py`` asserts it exactly):
 
@@ -294,9 +297,10 @@ def loop_untouched(streets: Project, receipts: Project) -> bool:
     )
 
 
-def seed_labeling_loop() -> bool:
-    """Write the demo's two weeks of labeling (once, on untouched demo projects); whether
-    it did."""
+def seed_labeling_loop() -> str:
+    """Write the demo's two weeks of labeling (once, on untouched demo projects): what
+    happened, ``written``, ``present`` (a run before wrote it) or ``skipped`` (no demo
+    projects, or older demo data whose statuses were set by hand)."""
     projects = {
         p.name: p
         for p in Project.objects.filter(
@@ -312,15 +316,17 @@ def seed_labeling_loop() -> bool:
     }
     streets, receipts = projects.get("Street scenes"), projects.get("Receipts")
     if streets is None or receipts is None or not set(PEOPLE) <= set(people):
-        return False
+        return "skipped"
+    if WorkflowStep.objects.filter(project=streets, name=NIGHT_CHECK).exists():
+        return "present"
     if not loop_untouched(streets, receipts):
-        return False
+        return "skipped"
     rng = random.Random(SEED)  # noqa: S311 -- a fixed demo story, not a secret
     with transaction.atomic():
         timeline = Timeline(rng)
         _write(streets, receipts, people, Story(rng), timeline)
         timeline.date_back(streets.workspace_id, [streets.pk, receipts.pk])
-    return True
+    return "written"
 
 
 def _write(streets: Project, receipts: Project, people: dict, s: Story, t: Timeline) -> None:

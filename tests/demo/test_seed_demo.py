@@ -5,6 +5,7 @@ two weeks of the labeling loop (``labelhub.demo.loop``); and a second run change
 from __future__ import annotations
 
 import io
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
@@ -413,11 +414,18 @@ def test_seed_demo_writes_two_weeks_of_labeling_through_the_loop():
     now_rows = events.filter(created_at__gte=before)
     assert sorted(now_rows.values_list("kind", flat=True)) == ["released"] * 2 + ["reserved"] * 4
     past = [t for t in times if t < before]
-    assert len({t.date() for t in past}) == 8  # eight working days
+    per_day = Counter(t.date() for t in past)  # eight working days
+    assert [n for _, n in sorted(per_day.items())] == [6, 12, 14, 16, 12, 23, 14, 6]
     assert all(t.weekday() < 5 and 8 <= t.hour < 18 for t in past)
     assert {e.created_at.date() for e in Review.objects.all()} <= {t.date() for t in past}
     # the seconds on the events are the labels' (per mode)
     seconds = dict(events.values_list("mode").annotate(s=Sum("seconds")))
+    assert {mode: round(n, 1) for mode, n in seconds.items()} == {
+        "": 0.0,  # done, moved
+        "label": 2241.6,
+        "review": 823.3,
+        "rework": 69.2,
+    }
     labels = human.aggregate(
         label=Sum("seconds_labeling"), review=Sum("seconds_review"), rework=Sum("seconds_rework")
     )
@@ -425,3 +433,22 @@ def test_seed_demo_writes_two_weeks_of_labeling_through_the_loop():
     assert round(seconds["review"], 1) == round(labels["review"], 1)
     # (a skip's session seconds are dropped by ``task_skip``: no label, no event carries them)
     assert round(seconds["label"], 1) == round(labels["label"], 1)
+
+
+def test_seed_demo_leaves_hand_set_statuses_of_older_demo_data_alone(monkeypatch):
+    """Older demo data had task statuses set by hand (no labels behind them): the story
+    is not written over it."""
+    from labelhub.demo.management.commands import seed_demo as command
+
+    monkeypatch.setattr(command, "seed_labeling_loop", lambda: "skipped")
+    seed()
+    monkeypatch.undo()
+    Task.objects.filter(
+        project__name="Street scenes", data_row__global_key="street-cam-001"
+    ).update(status="done", labeled=True)
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "Demo labeling history skipped" in out.getvalue()
+    assert not LabelingEvent.objects.exists()
+    assert not WorkflowStep.objects.filter(name="Night check").exists()
+    assert not Label.objects.filter(origin="human").exists()

@@ -147,7 +147,7 @@ def street_image_url(n: int) -> str:
 class Command(BaseCommand):
     help = (
         "Load demo data: a tenant, two workspaces, an admin, a manager, two labelers, "
-        "datasets, projects and label imports."
+        "datasets, projects, label imports and two weeks of labeling work."
     )
 
     def handle(self, *args, **opts):
@@ -160,8 +160,13 @@ class Command(BaseCommand):
         # Outside the block above: also adds the imports to data seeded by an older version.
         self._seed_imports()
         # Two weeks of labeling, once, after the imports (the rows keep their pre-labels).
-        if seed_labeling_loop():
+        loop = seed_labeling_loop()
+        if loop == "written":
             self.stdout.write("Demo labeling history written (the last 14 days).")
+        elif loop == "skipped":
+            self.stdout.write(
+                "Demo labeling history skipped: the demo projects were worked on already."
+            )
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {DEMO_PASSWORD}):"))
         for email, name, role in PEOPLE:
             self.stdout.write(f"  {email:32} {name:14} {Role(role).label}")
