@@ -16,6 +16,7 @@ from labelhub.labeling.models import (
     Skip,
     Task,
 )
+from labelhub.labeling.selectors.queue import waiting_for
 from labelhub.labeling.services import queue, review, work
 from labelhub.labeling.services.workflow import step_update, workflow_of
 from labelhub.notifications.models import Notification
@@ -260,10 +261,28 @@ def test_skip_keeps_the_row_for_others_until_the_limit(workspace, admin):
     assert queue.queue_next(project=project, actor=a) == []
     queue.queue_next(project=project, actor=b)
     work.task_skip(task=task, actor=b)
-    # the limit is reached: the row moves on to review
-    assert state(task) == ("review", "in_review", 0, 0)
+    # the limit is reached with no label: nothing to review, the row is done as skipped
+    assert state(task) == ("done", "skipped", 0, 0)
     assert queue.queue_next(project=project, actor=c) == []
-    assert kinds(task) == ["reserved", "skipped", "reserved", "skipped", "moved"]
+    assert kinds(task) == ["reserved", "skipped", "reserved", "skipped", "done"]
+
+
+def test_a_consensus_row_with_labels_goes_to_review_at_the_skip_limit(workspace, admin):
+    a, b, c = people(workspace, n_labelers=3, n_reviewers=0)[0]
+    project, rows = make_loop_project(
+        workspace, admin, rows=1, consensus_coverage=100, consensus_labels=3
+    )
+    project.skip_limit = 2
+    project.save()
+    task = task_of(project, rows[0])
+    for person in (a, b, c):
+        queue.queue_next(project=project, actor=person)
+    work.label_submit(task=task, actor=a, annotations=weather())
+    work.task_skip(task=task, actor=b)
+    assert state(task) == ("label", "to_label", 1, 1)
+    work.task_skip(task=task, actor=c)
+    # one label of three, and nobody left to skip it: the label goes to review
+    assert state(task) == ("review", "in_review", 0, 1)
 
 
 def test_skip_limit_to_done_marks_skipped_and_skip_can_be_off(workspace, admin):
@@ -434,6 +453,11 @@ def test_score_threshold_removes_the_contributor(loop):
     assert AuditLogEntry.objects.filter(verb="queue.contributor_removed").count() == 1
     with pytest.raises(PermissionDenied):
         queue.queue_next(project=project, actor=ann)
+    assert waiting_for(project, workflow_of(project), ann) == {
+        "label": 0,
+        "review": 0,
+        "rework": 0,
+    }
     review.contributor_restore(project=project, actor=project_admin(project), user=ann)
     assert len(queue.queue_next(project=project, actor=ann)) == 1
 

@@ -122,6 +122,21 @@ def test_review_seconds_are_kept_apart_from_labeling(workspace, admin, clock):
     assert events == {"approved": 9.0, "submitted": 12.0}
 
 
+@pytest.mark.django_db
+def test_time_spent_before_a_skip_is_kept(workspace, admin, clock):
+    project, rows = make_loop_project(workspace, admin, rows=1)
+    (ann, *_), _ = people(workspace)
+    task = task_of(project, rows[0])
+    queue.queue_next(project=project, actor=ann)
+    session_beat(task=task, user=ann, mode="label")
+    clock.tick(8)
+    work.task_skip(task=task, actor=ann, reason="blurry")
+    task.refresh_from_db()
+    assert task.seconds_labeling == 8.0
+    assert LabelingEvent.objects.get(task_id=task.pk, kind="skipped").seconds == 8.0
+    assert not WorkSession.objects.filter(task=task).exists()
+
+
 # --- the clock over the live socket ---------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
 
 from labelhub.access.models import Group
-from labelhub.labeling.models import Label, Reservation, Skip, Task, WorkflowStep
+from labelhub.labeling.models import Contributor, Label, Reservation, Skip, Task, WorkflowStep
 from labelhub.projects.models import Project
 
 if TYPE_CHECKING:  # the services build workflows; reads only take them
@@ -147,7 +147,10 @@ def step_counts(project_id: Any) -> dict[str, int]:
 
 
 def waiting_for(project: Project, workflow: Workflow, user: Any) -> dict[str, int]:
-    """How many tasks wait for the person in each mode (what *Start labeling* shows)."""
+    """How many tasks wait for the person in each mode (what *Start labeling* shows);
+    nothing for someone taken out of the project's queue."""
+    if Contributor.objects.filter(project=project, user=user, removed_at__isnull=False).exists():
+        return {Mode.LABEL: 0, Mode.REVIEW: 0, Mode.REWORK: 0}
     label = label_queryset(project, workflow, user).count()
     label += benchmark_queryset(project, user).count()
     room = room_under_limits(project, workflow.label, user)

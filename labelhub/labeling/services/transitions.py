@@ -59,8 +59,11 @@ def record(kind: str, task: Task, **fields: Any) -> LabelingEvent:
     return event
 
 
-def release(reservation: Reservation, *, kind: str = EventKind.RELEASED) -> None:
-    """Let a reservation go: the task may be served again."""
+def release(
+    reservation: Reservation, *, kind: str = EventKind.RELEASED, seconds: float = 0
+) -> None:
+    """Let a reservation go: the task may be served again (``seconds``: the time the
+    person spent on it, recorded on the event — a skip's)."""
     deleted, _ = Reservation.objects.filter(pk=reservation.pk).delete()
     if deleted:
         Task.objects.filter(pk=reservation.task_id, reserved__gt=0).update(
@@ -76,7 +79,7 @@ def release(reservation: Reservation, *, kind: str = EventKind.RELEASED) -> None
             step_id=reservation.step_id,
         )
         if task.data_row_id is not None:
-            record(kind, task, actor_id=reservation.user_id, mode=reservation.mode)
+            record(kind, task, actor_id=reservation.user_id, mode=reservation.mode, seconds=seconds)
 
 
 def reservation_consume(reservation: Reservation) -> None:

@@ -246,7 +246,8 @@ def label_submit(*, task: Task, actor: Any, annotations: Any) -> Label:
 
 def task_skip(*, task: Task, actor: Any, reason: Any = "") -> Skip:
     """Skip a task the actor holds: it is never served to them again; after the project's
-    skip limit it moves on (to review, or Done counted as skipped)."""
+    skip limit it moves on — to its next step when it has labels (a consensus row), else
+    to Done counted as skipped (a review step has nothing to review)."""
     reason = clean_text(reason or "", field="reason", max_length=500, required=False)
     user = actor_user(actor)
     with transaction.atomic():
@@ -259,15 +260,19 @@ def task_skip(*, task: Task, actor: Any, reason: Any = "") -> Skip:
         project = task.project
         if not project.allow_skip:
             raise Conflict("Skipping is turned off in this project.")
-        session_close(task=task, user=user, mode=Mode.LABEL)
+        # the time spent before skipping is labeling time too: on the task and the event
+        seconds = session_close(task=task, user=user, mode=Mode.LABEL)
         skip, _ = Skip.objects.get_or_create(task=task, user=user, defaults={"reason": reason})
-        release(reservation, kind=EventKind.SKIPPED)
-        Task.objects.filter(pk=task.pk).update(skip_count=F("skip_count") + 1)
-        task.refresh_from_db(fields=["skip_count", "reserved"])
+        release(reservation, kind=EventKind.SKIPPED, seconds=seconds)
+        Task.objects.filter(pk=task.pk).update(
+            skip_count=F("skip_count") + 1, seconds_labeling=F("seconds_labeling") + seconds
+        )
+        task.refresh_from_db(fields=["skip_count", "reserved", "seconds_labeling"])
         Draft.objects.filter(task=task, user=user).delete()
         if project.skip_limit and task.skip_count >= project.skip_limit and not task.is_benchmark:
             workflow = workflow_of(project)
-            to = next_step(workflow, task, workflow.label)
+            labeled = Label.objects.filter(project=project, data_row_id=task.data_row_id).exists()
+            to = next_step(workflow, task, workflow.label) if labeled else workflow.done
             task_move(
                 task=task,
                 to=to,
