@@ -11,25 +11,25 @@ while the person holds its reservation in that mode.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from labelhub.core.errors import NotFound, ValidationFailed
 from labelhub.core.ids import parse_id
 from labelhub.labeling import events
 from labelhub.labeling.models import Task
-from labelhub.labeling.services.queue import MODE_PERMISSION, reservation_renew
+from labelhub.labeling.services.queue import MODE_PERMISSION, reservation_heartbeat
 from labelhub.labeling.services.sessions import session_beat, session_pause
 from labelhub.projects.models import Project
 from labelhub.projects.selectors.projects import access_project
 
 #: the most clocks one socket drives (one task page holds one; a few tabs' worth of slack)
 MAX_TIMERS_PER_SOCKET = 20
+#: how long a socket trusts its authorisation of a task page (project, permission, task)
+RECHECK_SECONDS = 60.0
 
 
-def _task(user: Any, content: dict[str, Any]) -> tuple[Task, str]:
-    mode = content.get("mode")
-    if mode not in MODE_PERMISSION:
-        raise ValidationFailed("Choose label, review or rework.", field="mode")
+def _resolve(user: Any, content: dict[str, Any], mode: str) -> Task:
     project = Project.objects.filter(pk=parse_id(content.get("project"))).first()
     if project is None:
         raise NotFound("Project not found.")
@@ -43,13 +43,34 @@ def _task(user: Any, content: dict[str, Any]) -> tuple[Task, str]:
     )
     if task is None:
         raise NotFound("Task not found.")
+    return task
+
+
+def _task(user: Any, content: dict[str, Any], state: dict[str, Any]) -> tuple[Task, str]:
+    """The task a page beats for, authorised like the API. A socket keeps what it
+    resolved for ``RECHECK_SECONDS``: a beat every 5 s must stay a few queries. Losing
+    access meanwhile still stops the beats at once — it releases the reservation, and
+    every beat needs a live one."""
+    mode = content.get("mode")
+    if mode not in MODE_PERMISSION:
+        raise ValidationFailed("Choose label, review or rework.", field="mode")
+    key = (str(content.get("project"))[:64], str(content.get("data_row"))[:64], mode)
+    pages = state.setdefault("pages", {})
+    known = pages.get(key)
+    now = time.monotonic()
+    if known is not None and now - known[1] < RECHECK_SECONDS:
+        return known[0], mode
+    task = _resolve(user, content, mode)
+    if len(pages) >= MAX_TIMERS_PER_SOCKET:
+        pages.clear()
+    pages[key] = (task, now)
     return task, mode
 
 
 def timer_beat(user: Any, content: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
     """A beat from a task page: renew the lease, count, answer the clock."""
-    task, mode = _task(user, content)
-    reservation_renew(task=task, actor=user, mode=mode)
+    task, mode = _task(user, content, state)
+    reservation_heartbeat(task=task, user=user, mode=mode)
     visible = content.get("visible", True) is not False
     timers = state.setdefault("timers", {})
     if (task.pk, mode) not in timers and len(timers) >= MAX_TIMERS_PER_SOCKET:
@@ -61,7 +82,7 @@ def timer_beat(user: Any, content: dict[str, Any], state: dict[str, Any]) -> dic
 
 def timer_stop(user: Any, content: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
     """The page was hidden or is leaving: stop its clock (counted up to now)."""
-    task, mode = _task(user, content)
+    task, mode = _task(user, content, state)
     state.get("timers", {}).pop((task.pk, mode), None)
     timer = session_beat(task=task, user=user, mode=mode, visible=False)
     return events.timer_tick(task, mode=mode, timer=timer.as_dict())

@@ -252,3 +252,27 @@ async def test_socket_beats_are_authorised(workspace, admin, other_workspace, ot
         return WorkSession.objects.count()
 
     assert await sessions_count() == 0
+
+
+@pytest.mark.django_db
+def test_a_beat_is_a_few_queries_and_losing_the_task_stops_it_at_once(
+    workspace, admin, clock, django_assert_num_queries
+):
+    from labelhub.core.errors import NotFound
+    from labelhub.labeling import live
+
+    project, rows = make_loop_project(workspace, admin, rows=1)
+    (ann, *_), _ = people(workspace)
+    queue.queue_next(project=project, actor=ann)
+    state: dict = {}
+    beat = {"project": str(project.pk), "data_row": str(rows[0].pk), "mode": "label"}
+    live.timer_beat(ann, beat, state)
+    clock.tick(5)
+    # the socket resolved and authorised the page on the first beat; later beats renew the
+    # lease (1), lock and update the clock (2), inside a transaction (savepoint pair: 2)
+    with django_assert_num_queries(5):
+        tick = live.timer_beat(ann, beat, state)
+    assert tick["seconds"] == 5.0
+    queue.reservation_release(task=task_of(project, rows[0]), actor=ann)
+    with pytest.raises(NotFound):
+        live.timer_beat(ann, beat, state)

@@ -213,6 +213,17 @@ def reservation_renew(*, task: Task, actor: Any, mode: Any = None) -> Reservatio
     return reservation
 
 
+def reservation_heartbeat(*, task: Task, user: Any, mode: str) -> None:
+    """The task page's beat: extend the person's live lease in one statement (NotFound
+    when they no longer hold the task: released, expired, or access lost)."""
+    now = timezone.now()
+    renewed = Reservation.objects.filter(
+        task=task, user=user, mode=mode, expires_at__gt=now
+    ).update(expires_at=now + timedelta(seconds=task.project.reservation_lease_seconds))
+    if not renewed:
+        raise NotFound("This task is not reserved for you; ask for the next task.")
+
+
 def reservation_release(*, task: Task, actor: Any) -> None:
     """Give a reserved task back to the queue."""
     reservation = reservation_of(task=task, actor=actor)
