@@ -374,13 +374,16 @@ class HttpConnection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post(self, path: str, body: str) -> tuple[int, bytes]:
+    async def get(self, path: str) -> tuple[int, bytes]:
+        return await self.post(path, "", method="GET")
+
+    async def post(self, path: str, body: str, method: str = "POST") -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
         data = body.encode()
         self.writer.write(
             (
-                f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {self.key}\r\n"
+                f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {self.key}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
             ).encode()
             + data
@@ -477,6 +480,34 @@ async def labeler_loop(port: int, key: str, project: str, until: float, phase: P
                 phase.errors[f"submit {status} {body[:120]!r}"] += 1
     finally:
         await conn.close()
+
+
+async def floor_loop(port: int, key: str, until: float, latencies: list[float]) -> None:
+    conn = HttpConnection(port, key)
+    try:
+        while time.monotonic() < until:
+            t0 = time.perf_counter()
+            status, _ = await conn.get("/api/v1/me/")
+            if status == 200:
+                latencies.append((time.perf_counter() - t0) * 1000)
+    finally:
+        await conn.close()
+
+
+def run_floor(port: int, keys: list[str], duration: float) -> tuple[list[float], float]:
+    """The cheapest authenticated API call (``GET me/``) at the same concurrency: what
+    the stack itself costs per request on this machine, measured in the same run."""
+    import uvloop
+
+    latencies: list[float] = []
+
+    async def main() -> float:
+        until = time.monotonic() + duration
+        t0 = time.perf_counter()
+        await asyncio.gather(*(floor_loop(port, k, until, latencies) for k in keys))
+        return time.perf_counter() - t0
+
+    return latencies, uvloop.run(main())
 
 
 def run_phase(port: int, keys: list[str], project: str, duration: float) -> tuple[Phase, float]:
@@ -776,6 +807,16 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 
 
         project = fixture["project_id"]
         results = {}
+        floor_clients = min(50, len(fixture["api_keys"]))
+        cpu0 = cpu_seconds(server.pid)
+        floor, seconds = run_floor(port, fixture["api_keys"][:floor_clients], 10.0)
+        cpu1 = cpu_seconds(server.pid)
+        out(f"--- floor: {floor_clients} clients looping GET /api/v1/me/, {seconds:.1f} s ----")
+        out(
+            f"requests/s             {len(floor) / seconds:8.1f}; latency ms p50 "
+            f"{percentile(floor, 50):.1f} p95 {percentile(floor, 95):.1f}; server CPU per "
+            f"request {(cpu1 - cpu0) / max(len(floor), 1) * 1000:.1f} ms"
+        )
         for size in args.phase_sizes:
             with psycopg.connect(db_url, autocommit=True) as conn:
                 before = conn.execute(
@@ -816,9 +857,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 
                 f"invariant samples      {sampler.samples}, violations {len(sampler.violations)}"
                 f"{' ' + sampler.error if sampler.error else ''}"
             )
+            requests = len(phase.next_ms) + len(phase.submit_ms)
             out(
                 f"CPU                    server {cpu1 - cpu0:.1f} s, clients {self1 - self0:.1f} s"
-                f" of {seconds:.1f} s wall; load average before {load_before}, after {loadavg()}"
+                f" of {seconds:.1f} s wall ({(cpu1 - cpu0) / max(requests, 1) * 1000:.1f} ms of"
+                f" server CPU per request); load average before {load_before}, after {loadavg()}"
             )
             if any(duplicates.get(k) for k in ("over label count", "twice to one person")):
                 failures.append(f"{size} labelers: duplicate reservations {duplicates}")
