@@ -47,8 +47,8 @@ def _resolve(user: Any, content: dict[str, Any], mode: str) -> Task:
 
 
 def _task(user: Any, content: dict[str, Any], state: dict[str, Any]) -> tuple[Task, str]:
-    """The task a page beats for, authorised like the API. A socket keeps what it
-    resolved for ``RECHECK_SECONDS``: a beat every 5 s must stay a few queries. Losing
+    """The task a page beats for, authorised like the API. A socket keeps its answer (the
+    task's id) for ``RECHECK_SECONDS``: a beat every 5 s must stay a few queries. Losing
     access meanwhile still stops the beats at once — it releases the reservation, and
     every beat needs a live one."""
     mode = content.get("mode")
@@ -59,11 +59,15 @@ def _task(user: Any, content: dict[str, Any], state: dict[str, Any]) -> tuple[Ta
     known = pages.get(key)
     now = time.monotonic()
     if known is not None and now - known[1] < RECHECK_SECONDS:
-        return known[0], mode
+        # the task and its project are read afresh: a changed target or cutoff shows at once
+        task = Task.objects.select_related("project").filter(pk=known[0]).first()
+        if task is None:
+            raise NotFound("Task not found.")
+        return task, mode
     task = _resolve(user, content, mode)
     if len(pages) >= MAX_TIMERS_PER_SOCKET:
         pages.clear()
-    pages[key] = (task, now)
+    pages[key] = (task.pk, now)
     return task, mode
 
 

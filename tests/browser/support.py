@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
-from django.db import connections
+from django.db import OperationalError, connections
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, WebError, expect
 
 T = TypeVar("T")
@@ -45,11 +46,22 @@ def run_in_thread(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
     The thread's database connections are closed before it ends, so none is left open on
     the test database (PostgreSQL refuses to drop a database that has open connections).
+    On SQLite the test database is in memory with a shared cache, where a table another
+    connection is reading (the live server answering the page) is "locked" at once, with
+    no busy timeout: such a call is tried again (the file database LabelHub runs on waits
+    instead).
     """
 
     def call() -> T:
         try:
-            return func(*args, **kwargs)
+            for attempt in range(20):
+                try:
+                    return func(*args, **kwargs)  # services are atomic: a failure wrote nothing
+                except OperationalError as exc:
+                    if "table is locked" not in str(exc) or attempt == 19:
+                        raise
+                    time.sleep(0.1)
+            raise AssertionError("unreachable")
         finally:
             connections.close_all()
 

@@ -268,9 +268,10 @@ def test_a_beat_is_a_few_queries_and_losing_the_task_stops_it_at_once(
     beat = {"project": str(project.pk), "data_row": str(rows[0].pk), "mode": "label"}
     live.timer_beat(ann, beat, state)
     clock.tick(5)
-    # the socket resolved and authorised the page on the first beat; later beats renew the
-    # lease (1), lock and update the clock (2), inside a transaction (savepoint pair: 2)
-    with django_assert_num_queries(5):
+    # the socket resolved and authorised the page on the first beat; later beats read the
+    # task with its project (1: settings stay fresh), renew the lease (1), lock and update
+    # the clock (2), inside a transaction (savepoint pair: 2)
+    with django_assert_num_queries(6):
         tick = live.timer_beat(ann, beat, state)
     assert tick["seconds"] == 5.0
     queue.reservation_release(task=task_of(project, rows[0]), actor=ann)
