@@ -774,7 +774,9 @@ def ontology_update(
             after = _snapshot(obj, features)
             if added or removed:
                 after["added"] = [f"{r.path} {r.name}" for r in added][:100]
-                after["removed"] = [f"{r.path} {r.name}" for r in removed][:100]
+                after["removed"] = [
+                    f"{r.path} {r.name}" for r in sorted(removed, key=lambda r: r.path)
+                ][:100]
             if after != before or obj.normalized != old_tree:
                 audit_record(
                     workspace=workspace,
