@@ -70,10 +70,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _support import free_port, out, service_urls, wait_until_listening  # noqa: E402
+from _support import (  # noqa: E402
+    empty_redis_db,
+    flush_redis_db,
+    free_port,
+    out,
+    production_env,
+    run_checked,
+    service_urls,
+    stop_group,
+    wait_until_listening,
+    with_path,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -121,63 +132,6 @@ class Step:
 
 
 # --- environment -------------------------------------------------------------------------
-
-
-def with_path(url: str, path: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{path}"))
-
-
-def empty_redis_db(redis_url: str) -> int:
-    """An empty Redis database index (1-15) for this run's broker, cache and channel layer."""
-    import redis
-
-    for index in random.sample(range(1, 16), 15):
-        client = redis.Redis.from_url(with_path(redis_url, str(index)), socket_timeout=5)
-        try:
-            if client.dbsize() == 0:
-                return index
-        finally:
-            client.close()
-    raise RuntimeError("no empty Redis database index among 1-15")
-
-
-def flush_redis_db(redis_url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(redis_url, socket_timeout=5)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
-def production_env(database_url: str, redis_url: str) -> dict[str, str]:
-    """The environment of the worker, the server and the setup child."""
-    env = dict(os.environ)
-    env.setdefault("DJANGO_SETTINGS_MODULE", "labelhub.settings")
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "DJANGO_ENV": "production",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            # polling every 0.25 s must not hit the default per-user API rate limit
-            "API_RATE_LIMIT": "1000000/hour",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
-
-
-def run_checked(command: list[str], env: dict[str, str], what: str) -> str:
-    done = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return done.stdout
 
 
 # --- setup through the services (child process) ------------------------------------------
@@ -365,23 +319,6 @@ def start_group(command: list[str], env: dict[str, str], log: Any) -> subprocess
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: stop_group() ends it and its children
     )
-
-
-def stop_group(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        proc.wait(timeout=15)
 
 
 def wait_until_worker_ready(

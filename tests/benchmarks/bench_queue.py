@@ -62,10 +62,20 @@ import time
 import traceback
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _support import free_port, out, service_urls, wait_until_listening  # noqa: E402
+from _support import (  # noqa: E402
+    empty_redis_db,
+    flush_redis_db,
+    free_port,
+    out,
+    production_env,
+    run_checked,
+    service_urls,
+    stop_group,
+    wait_until_listening,
+    with_path,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -129,67 +139,12 @@ WHERE project_id = %(p)s AND kind IN ('released', 'lease_expired')
 # --- environment -------------------------------------------------------------------------
 
 
-def with_path(url: str, path: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{path}"))
-
-
-def empty_redis_db(redis_url: str) -> int:
-    import redis
-
-    for index in random.sample(range(1, 16), 15):
-        client = redis.Redis.from_url(with_path(redis_url, str(index)), socket_timeout=5)
-        try:
-            if client.dbsize() == 0:
-                return index
-        finally:
-            client.close()
-    raise RuntimeError("no empty Redis database index among 1-15")
-
-
-def flush_redis_db(redis_url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(redis_url, socket_timeout=5)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
-def production_env(database_url: str, redis_url: str, secret: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("DJANGO_SETTINGS_MODULE", "labelhub.settings")
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "DJANGO_ENV": "production",
-            "SECRET_KEY": secret,  # the same in the setup child: session hashes depend on it
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            # every labeler loops without pause: far above a person's pace
-            "API_RATE_LIMIT": "100000000/hour",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
-
-
 def raise_open_files_limit() -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or hard > soft:
         wanted = 65536 if hard == resource.RLIM_INFINITY else hard
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def run_checked(command: list[str], env: dict[str, str], what: str) -> str:
-    done = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return done.stdout
 
 
 def loadavg() -> str:
@@ -332,19 +287,6 @@ def start_server(env: dict[str, str], port: int, workers: int, log: Any) -> subp
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: stop_group() ends its workers too
     )
-
-
-def stop_group(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=15)
 
 
 def cpu_seconds(root: int) -> float:
@@ -775,7 +717,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 
     try:
         files = raise_open_files_limit()
         redis_url = with_path(urls["REDIS_URL"], str(empty_redis_db(urls["REDIS_URL"])))
-        env = production_env(db_url, redis_url, secrets.token_urlsafe(50))
+        # one secret for the server and the setup child: session hashes depend on it
+        env = production_env(
+            db_url, redis_url, secret=secrets.token_urlsafe(50), api_rate="100000000/hour"
+        )
         out(f"database {name} (fresh); redis {redis_url}; open files {files}")
         t0 = time.perf_counter()
         with psycopg.connect(admin_url, autocommit=True) as conn:
