@@ -28,7 +28,7 @@ PostgreSQL only. What it does, printing each step's duration:
    samples every 0.2 s the ``VmRSS`` / ``VmHWM`` of every process of the worker's and the
    server's process trees.
 5. Raw ``COPY`` baseline on the same database: the same number of equivalent rows for
-   ``imports_annotation`` (same project, data rows, feature, value shape), written to a
+   ``labeling_annotation`` (same project, data rows, feature, value shape), written to a
    file in COPY text format, then ONLY ``COPY ... FROM STDIN`` (psycopg 3, 1 MB blocks)
    plus the commit is timed. The rows are deleted afterwards. Note that this COPY runs
    into a table already holding the import's rows (their indexes included).
@@ -565,12 +565,12 @@ def time_ordered_uuid() -> uuid.UUID:
 
 
 def copy_file(conn: Any, path: Path) -> float:
-    """Stream the file into imports_annotation with COPY and commit; return the seconds."""
+    """Stream the file into labeling_annotation with COPY and commit; return the seconds."""
     columns = ", ".join(COPY_COLUMNS)
     with path.open("rb") as fh:
         t0 = time.perf_counter()
         with conn.cursor() as cursor:
-            with cursor.copy(f"COPY imports_annotation ({columns}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY labeling_annotation ({columns}) FROM STDIN") as copy:
                 while block := fh.read(1 << 20):
                     copy.write(block)
         conn.commit()
@@ -734,13 +734,13 @@ def main(argv: list[str] | None = None) -> int:
             copy_rate = copy_rows / copy_seconds
             with Step("5 delete the COPY rows"):
                 deleted = conn.execute(
-                    "DELETE FROM imports_annotation WHERE project_id = %s AND job_id IS NULL",
+                    "DELETE FROM labeling_annotation WHERE project_id = %s AND job_id IS NULL",
                     [fixture["project_id"]],
                 ).rowcount
                 conn.commit()
             in_table = (
                 conn.execute(
-                    "SELECT count(*) FROM imports_annotation WHERE job_id = %s", [job["id"]]
+                    "SELECT count(*) FROM labeling_annotation WHERE job_id = %s", [job["id"]]
                 ).fetchone()[0]
                 if job.get("id")
                 else 0
