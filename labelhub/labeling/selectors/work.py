@@ -33,7 +33,9 @@ def labels_of(task: Task) -> list[dict[str, Any]]:
     rows = (
         Annotation.objects.filter(label_id__in=list(annotations))
         .select_related("feature")
-        .order_by("created_at", "id")
+        # one submission's annotations share a timestamp and ids made in one millisecond
+        # have no order: the ontology's order (the feature's path) makes it stable
+        .order_by("created_at", "feature__path", "id")
     )
     for annotation in rows:
         annotations[annotation.label_id].append(annotation_line(annotation))
