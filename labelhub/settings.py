@@ -353,6 +353,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF, NONCE],
         "img-src": [SELF, "data:", "blob:", *CSP_ASSET_SOURCES],
         "media-src": [SELF, "blob:", *CSP_ASSET_SOURCES],
+        # the task page shows PDF and HTML rows in frames (HTML ones sandboxed)
+        "frame-src": [SELF, *CSP_ASSET_SOURCES],
         # CSP Level 3: 'self' also matches ws: and wss: on this host (the live socket).
         "connect-src": [SELF],
         "object-src": [NONE],

@@ -75,15 +75,22 @@ def street_annotations(n: int, *, occluded_fixed: bool = False) -> list[dict]:
     lines = []
     for i, (left, top, width, height, _) in enumerate(scene["cars"][:3]):
         occluded = i == 2 or (occluded_fixed and i == 1)
+        answer: dict = {"name": "no"}
+        if occluded:  # a nested answer under "Yes" (the editor shows it once Yes is chosen)
+            answer = {
+                "name": "yes",
+                "classifications": [{"name": "How much", "answer": {"name": "partly"}}],
+            }
         lines.append(
             {
+                "uuid": f"car-{i}",
                 "name": "Car",
                 "bbox": {"top": top, "left": left, "height": height, "width": width},
-                "classifications": [
-                    {"name": "Occluded", "answer": {"name": "yes" if occluded else "no"}}
-                ],
+                "classifications": [{"name": "Occluded", "answer": answer}],
             }
         )
+    if len(lines) >= 2:  # the second car follows the first
+        lines.append({"name": "Follows", "relationship": {"source": "car-1", "target": "car-0"}})
     x, y = scene["pedestrian"]
     lines.append({"name": "Pedestrian", "point": {"x": x, "y": y - 15}})
     lines.append({"name": "Weather", "answer": [{"name": "fog" if scene["night"] else "sunny"}]})

@@ -1,6 +1,7 @@
-// The task page: the server's timer over the live socket, the classification form
-// (answers in the import's annotation shape), draft autosave, submit / skip / release,
-// review. Every rule is the server's: this script sends and shows what it answers.
+// The task page's shell: the server's timer over the live socket, skip / release, the
+// review decision, and the helpers the editor (static/js/editor/) sends with
+// (`window.LabelHubTask`). Every rule is the server's: this script sends and shows what
+// it answers.
 (function () {
   "use strict";
 
@@ -11,7 +12,6 @@
   // Between two ticks the display runs on by itself, at most this far past the last one
   // (the server counts at most 15 s for a gap; its next tick corrects the display).
   var RUN_ON_SECONDS = 10;
-  var DRAFT_DELAY_MS = 800;
 
   function $(selector) { return document.querySelector(selector); }
   function csrfToken() {
@@ -19,10 +19,11 @@
     return input ? input.value : "";
   }
 
-  function api(method, path, body) {
+  function api(method, path, body, options) {
     return fetch(data.api + path, {
       method: method,
       credentials: "same-origin",
+      keepalive: !!(options && options.keepalive),
       headers: {
         "Accept": "application/json",
         "Content-Type": "application/json",
@@ -214,81 +215,13 @@
   setInterval(render, 500);
   render();
 
-  // --- image fallback ---------------------------------------------------------------------
+  // --- actions ----------------------------------------------------------------------------
 
-  var asset = $("[data-asset]");
-  var img = $("[data-asset-image]");
-  if (asset && img) {
-    var failed = function () {
-      asset.classList.add("asset-missing");
-      var note = $("[data-asset-note]");
-      if (note) note.hidden = false;
-    };
-    img.addEventListener("error", failed);
-    if (img.complete && !img.naturalWidth) failed();
-  }
-
-  // --- the classification form ------------------------------------------------------------
-
-  var form = $("[data-label-form]");
-  var reviewForm = $("[data-review-form]");
   var busy = false;
 
   function setBusy(on) {
     busy = on;
     document.querySelectorAll("[data-action]").forEach(function (b) { b.disabled = on; });
-  }
-
-  function questions() {
-    return form ? Array.prototype.slice.call(form.querySelectorAll("[data-question]")) : [];
-  }
-
-  // The form's answers as annotations (the import's NDJSON shape without dataRow).
-  function collect() {
-    var out = [];
-    questions().forEach(function (q) {
-      var id = q.getAttribute("data-question");
-      var type = q.getAttribute("data-type");
-      if (type === "text") {
-        var text = q.querySelector("textarea").value;
-        if (text.trim()) out.push({ schemaId: id, answer: text });
-      } else if (type === "radio") {
-        var checked = q.querySelector("input:checked");
-        if (checked) out.push({ schemaId: id, answer: { schemaId: checked.value } });
-      } else {
-        var ticked = q.querySelectorAll("input:checked");
-        if (ticked.length) {
-          out.push({
-            schemaId: id,
-            answers: Array.prototype.map.call(ticked, function (b) { return { schemaId: b.value }; }),
-          });
-        }
-      }
-    });
-    return out;
-  }
-
-  function optionId(answer) {
-    return answer && (answer.schemaId || answer.featureSchemaId);
-  }
-
-  // Put annotations (pre-labels, the rejected label, a draft) into the form.
-  function fill(annotations) {
-    var byId = {};
-    (annotations || []).forEach(function (line) { if (line && line.schemaId) byId[line.schemaId] = line; });
-    questions().forEach(function (q) {
-      var line = byId[q.getAttribute("data-question")];
-      var type = q.getAttribute("data-type");
-      if (type === "text") {
-        q.querySelector("textarea").value = line && typeof line.answer === "string" ? line.answer : "";
-        return;
-      }
-      var chosen = {};
-      if (line) {
-        (line.answers || (line.answer ? [line.answer] : [])).forEach(function (a) { chosen[optionId(a)] = true; });
-      }
-      q.querySelectorAll("input").forEach(function (box) { box.checked = !!chosen[box.value]; });
-    });
   }
 
   function clearErrors() {
@@ -307,80 +240,27 @@
     return true;
   }
 
-  // A 400's details beside the fields: "annotations[n]" names the n-th line sent,
-  // "required" lists the unanswered required features by name.
-  function showDetails(err, sent) {
+  function showDetails(err) {
     var details = err.details || {};
     var unplaced = [];
     Object.keys(details).forEach(function (key) {
-      var messages = details[key] || [];
-      var m = /^annotations\[(\d+)\]$/.exec(key);
-      if (m && sent[Number(m[1])] && sent[Number(m[1])].schemaId) {
-        messages.forEach(function (text) {
-          if (!fieldError(sent[Number(m[1])].schemaId, text)) unplaced.push(text);
-        });
-      } else if (key === "required") {
-        messages.forEach(function (text) {
-          var placed = questions().some(function (q) {
-            var name = q.getAttribute("data-name");
-            if (text === name + " is required.") return fieldError(q.getAttribute("data-question"), "Required: answer this question.");
-            return false;
-          });
-          if (!placed) unplaced.push(text);
-        });
-      } else if (!fieldError(key, messages.join(" "))) {
-        unplaced = unplaced.concat(messages);
-      }
+      if (!fieldError(key, (details[key] || []).join(" "))) unplaced = unplaced.concat(details[key] || []);
     });
     showError(err.message + (unplaced.length ? " " + unplaced.join(" ") : ""));
   }
 
-  // Drafts: saved a moment after the last change, restored on reload.
-  var draftStatus = $("[data-draft-status]");
-  var draftTimer = null;
-  var draftSeq = 0;
-  function saveDraft() {
-    if (finished) return;
-    var seq = ++draftSeq;
-    api("PUT", "draft/", { draft: { annotations: collect() } }).then(function (result) {
-      if (seq !== draftSeq || !draftStatus) return;
-      if (result.ok) {
-        draftStatus.textContent = "Draft saved at " + new Date().toLocaleTimeString() + ".";
-        draftStatus.setAttribute("data-saved", String(seq));
-      } else {
-        draftStatus.textContent = "The draft could not be saved: " + errorOf(result).message;
-      }
-    }).catch(function () {
-      if (seq === draftSeq && draftStatus) draftStatus.textContent = "The draft could not be saved (offline); it will be saved on the next change.";
-    });
-  }
-  function scheduleDraft() {
-    if (draftTimer) clearTimeout(draftTimer);
-    draftTimer = setTimeout(saveDraft, DRAFT_DELAY_MS);
-  }
-
-  function submit() {
+  // One request that ends the task (submit, skip, review): a second click while it runs
+  // does nothing, success goes to the next task, a failure keeps the page as it was.
+  function sendFinal(method, path, body, onError) {
     if (busy || finished) return;
-    clearErrors();
-    var answers = collect();
-    var sent = (data.kept || []).concat(answers);
-    var offset = (data.kept || []).length;
     setBusy(true);
-    if (draftTimer) clearTimeout(draftTimer);
-    draftSeq++;  // a draft answered after the submit must not report
-    api("POST", "submit/", { annotations: sent }).then(function (result) {
-      if (result.ok) {
-        finished = true;
-        goNext();
-        return;
-      }
+    api(method, path, body).then(function (result) {
+      if (result.ok) { finished = true; goNext(); return; }
       setBusy(false);
-      // sent[] holds the kept objects first; errors on them have no field of their own
-      var lines = sent.map(function (line, i) { return i < offset ? {} : line; });
-      showDetails(errorOf(result), lines);
+      (onError || showDetails)(errorOf(result));
     }).catch(function () {
       setBusy(false);
-      showError("Submitting failed: no connection. Your answers are still here; try again.");
+      showError("Sending failed: no connection. Everything is still on the page; try again.");
     });
   }
 
@@ -388,12 +268,15 @@
     if (busy || finished) return;
     clearErrors();
     var reason = $("#skip-reason");
-    setBusy(true);
-    api("POST", "skip/", { reason: reason ? reason.value : "" }).then(function (result) {
-      if (result.ok) { finished = true; goNext(); return; }
-      setBusy(false);
-      showDetails(errorOf(result), []);
-    }).catch(function () { setBusy(false); showError("Skipping failed: no connection."); });
+    sendFinal("POST", "skip/", { reason: reason ? reason.value : "" });
+  }
+
+  function openSkip() {
+    var box = $("[data-testid=skip]");
+    if (!box) return;
+    box.open = true;
+    var reason = $("#skip-reason");
+    if (reason) reason.focus();
   }
 
   function release() {
@@ -428,32 +311,51 @@
       }
       body.score = score;
     }
-    setBusy(true);
-    api("POST", "review/", body).then(function (result) {
-      if (result.ok) { finished = true; goNext(); return; }
-      setBusy(false);
-      showDetails(errorOf(result), []);
-    }).catch(function () { setBusy(false); showError("Sending the review failed: no connection."); });
+    var edits = Task.reviewEdits && Task.reviewEdits();
+    if (edits) Object.assign(body, edits);
+    sendFinal("POST", "review/", body);
   }
 
   document.querySelectorAll("[data-action]").forEach(function (button) {
     button.addEventListener("click", function (e) {
       var action = button.getAttribute("data-action");
       if (action === "submit") return;  // the form's submit event handles it
-      e.preventDefault();
-      if (action === "skip") skip();
-      else if (action === "release") release();
-      else if (action === "approve" || action === "reject") decide(action);
+      if (action === "skip") { e.preventDefault(); skip(); }
+      else if (action === "release") { e.preventDefault(); release(); }
+      else if (action === "approve" || action === "reject") { e.preventDefault(); decide(action); }
     });
   });
+  var skipReason = $("#skip-reason");
+  if (skipReason) {
+    skipReason.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); skip(); }
+    });
+  }
+  var reviewForm = $("[data-review-form]");
+  if (reviewForm) reviewForm.addEventListener("submit", function (e) { e.preventDefault(); });
 
-  if (form) {
-    fill(data.draft && data.draft.annotations ? data.draft.annotations : data.initial);
-    form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
-    form.addEventListener("input", scheduleDraft);
-    form.addEventListener("change", scheduleDraft);
+  var noticeBox = $("[data-editor-notice]");
+  var noticeTimer = null;
+  function notice(text) {
+    if (!noticeBox) return;
+    noticeBox.textContent = text;
+    noticeBox.hidden = false;
+    if (noticeTimer) clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(function () { noticeBox.hidden = true; }, 6000);
   }
-  if (reviewForm) {
-    reviewForm.addEventListener("submit", function (e) { e.preventDefault(); });
-  }
+
+  var Task = window.LabelHubTask = {
+    data: data,
+    api: api,
+    errorOf: errorOf,
+    showError: showError,
+    clearErrors: clearErrors,
+    fieldError: fieldError,
+    notice: notice,
+    send: sendFinal,
+    openSkip: openSkip,
+    busy: function () { return busy; },
+    finished: function () { return finished; },
+    reviewEdits: null,
+  };
 })();

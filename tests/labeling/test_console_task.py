@@ -124,11 +124,13 @@ def test_start_labeling_claims_and_opens_the_first_task(loop):
 
     html = client_for(labeler).get(response.url).content.decode()
     assert 'data-testid="queue-position">Task 1 of 4 reserved · 2 more waiting<' in html
-    assert 'data-testid="question-weather"' in html and 'data-testid="question-notes"' in html
-    assert '<span class="required-mark" title="Required">*</span>' in html
-    assert html.count("required-mark") == 1  # notes is optional
-    assert f'<img src="{rows[0].row_data}"' in html
+    # the editor draws the questions from the ontology it is given (required flags included)
+    assert f'data-testid="canvas" data-src="{rows[0].row_data}"' in html
     data = page_data(html)
+    assert [
+        (c["name"], c["type"], c["required"]) for c in data["ontology"]["classifications"]
+    ] == [("weather", "radio", True), ("notes", "text", False)]
+    assert data["media"] == "image" and data["text"] is None
     assert (data["project"], data["data_row"], data["mode"]) == (
         str(project.pk),
         str(rows[0].pk),
@@ -136,7 +138,7 @@ def test_start_labeling_claims_and_opens_the_first_task(loop):
     )
     assert data["api"] == f"/api/v1/projects/{project.pk}/tasks/{rows[0].pk}/"
     assert data["next_url"] == f"/projects/{project.pk}/label/"
-    assert (data["initial"], data["kept"], data["draft"], data["seconds"]) == ([], [], None, 0.0)
+    assert (data["initial"], data["draft"], data["seconds"]) == ([], None, 0.0)
 
 
 def test_task_page_restores_the_draft(loop):
@@ -303,7 +305,7 @@ def test_text_row_shows_its_text_escaped(workspace, admin, loop):
     client = client_for(labeler)
     html = client.get(client.get(f"/projects/{project.pk}/label/").url).content.decode()
     assert (
-        '<div class="asset-text" data-testid="asset-text">Rain on &lt;b&gt;Main&lt;/b&gt; street</div>'
-        in html
+        'data-testid="text-editor">Rain on &lt;b&gt;Main&lt;/b&gt; street</div>' in html
     )
+    assert page_data(html)["text"] == "Rain on <b>Main</b> street"
     assert "<img" not in html.split('data-testid="task-asset"')[1].split("</section>")[0]

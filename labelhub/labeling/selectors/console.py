@@ -50,6 +50,55 @@ def form_questions(project: Project) -> list[dict[str, Any]]:
     return questions
 
 
+def _classification(feature: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "featureSchemaId": feature.get("featureSchemaId") or "",
+        "name": feature.get("name") or feature.get("instructions") or "",
+        "type": feature.get("type"),
+        "required": bool(feature.get("required")),
+        "options": [
+            {
+                "featureSchemaId": option.get("featureSchemaId") or "",
+                "label": option.get("label") or option.get("value") or "",
+                "options": [
+                    _classification(child)
+                    for child in option.get("options") or []
+                    if child.get("type") in FORM_KINDS
+                ],
+            }
+            for option in feature.get("options") or []
+        ],
+    }
+
+
+def editor_ontology(project: Project) -> dict[str, Any]:
+    """What the editor draws with: the ontology's tools (name, colour, nested questions to
+    any depth) and its global classifications, in the ontology's order."""
+    tree = (project.ontology.normalized if project.ontology_id else None) or {}
+    return {
+        "tools": [
+            {
+                "featureSchemaId": tool.get("featureSchemaId") or "",
+                "name": tool.get("name") or "",
+                "tool": tool.get("tool"),
+                "color": tool.get("color") or "",
+                "required": bool(tool.get("required")),
+                "classifications": [
+                    _classification(c)
+                    for c in tool.get("classifications") or []
+                    if c.get("type") in FORM_KINDS
+                ],
+            }
+            for tool in tree.get("tools") or []
+        ],
+        "classifications": [
+            _classification(c)
+            for c in tree.get("classifications") or []
+            if c.get("type") in FORM_KINDS and c.get("scope") in (None, "", "global")
+        ],
+    }
+
+
 def rejection_of(task: Task) -> Review | None:
     """The latest rejection of the task's labels (its reason is what a rework answers)."""
     return (

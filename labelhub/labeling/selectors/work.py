@@ -71,8 +71,9 @@ def task_view(task: Task, user: Any) -> dict[str, Any]:
         task=task, user=user, expires_at__gt=timezone.now()
     ).first()
     seen = row_annotations(project=project, data_row=row, actor=user)
+    # a pre-label carries the model's confidence: the editor shows it beside the object
     prelabels = [
-        annotation_line(a)
+        {**annotation_line(a), "confidence": a.confidence}
         for a in seen.objects + seen.classifications
         if a.source == Annotation.Source.PRELABEL and not getattr(a, "below_threshold", False)
     ]

@@ -30,7 +30,7 @@ from labelhub.core.errors import Conflict, NotFound, PermissionDenied
 from labelhub.core.ids import parse_id
 from labelhub.core.views import error_page
 from labelhub.labeling.models import Label, Reservation, Task
-from labelhub.labeling.selectors.console import form_questions, rejection_of
+from labelhub.labeling.selectors.console import editor_ontology, form_questions, rejection_of
 from labelhub.labeling.selectors.queue import waiting_for
 from labelhub.labeling.selectors.work import task_view
 from labelhub.labeling.services import queue
@@ -95,6 +95,19 @@ class WorkStartView(ModePage, View):
             "labeling/task_empty.html",
             {"mode": self.mode, "mode_name": MODE_NAMES[self.mode]},
         )
+
+
+#: the editor's scripts, in the order they load (each builds on the ones before it)
+EDITOR_SCRIPTS = [
+    "vendor/konva/konva.min.js",
+    "js/editor/geometry.js",
+    "js/editor/model.js",
+    "js/editor/forms.js",
+    "js/editor/canvas.js",
+    "js/editor/text.js",
+    "js/task.js",
+    "js/editor/editor.js",
+]
 
 
 def _answers_of(label: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -174,42 +187,47 @@ class TaskPageView(ModePage, View):
             rejected = [lb for lb in labels if lb["status"] == Label.Status.REJECTED]
             own = [lb for lb in rejected if lb["author"] and lb["author"]["id"] == str(user.pk)]
             initial = _answers_of((own or rejected or [None])[0])
-        # Answers the form does not ask (objects from pre-labels or the rejected label) go
-        # back with the submission unchanged: the page never drops what it was shown.
-        kept = [line for line in initial if not _is_form_answer(line, by_id)]
         review_labels = [
             {
                 **label,
                 "answers": [
                     {"name": line.get("name"), "text": _display(line)}
                     for line in label["annotations"]
+                    if _is_form_answer(line, by_id)
                 ],
             }
             for label in labels
         ]
+        row = task.data_row
+        row_is_url = str(row.row_data).startswith(("http://", "https://"))
         api = f"/api/v1/projects/{project.pk}/tasks/{task.data_row_id}/"
         context.update(
             {
-                "questions": questions,
                 "position": position,
                 "held_count": len(mine),
                 "waiting": waiting,
                 "labels": review_labels if self.mode == Mode.REVIEW else [],
                 "rejection": rejection,
-                "kept_count": len(kept),
-                "media": task.data_row.media_type,
-                "is_image": task.data_row.media_type == MediaType.IMAGE,
-                "is_text": task.data_row.media_type == MediaType.TEXT,
-                "row_is_url": str(task.data_row.row_data).startswith(("http://", "https://")),
+                "media": row.media_type,
+                "is_image": row.media_type == MediaType.IMAGE,
+                "is_text": row.media_type == MediaType.TEXT,
+                "row_is_url": row_is_url,
+                "editor_scripts": EDITOR_SCRIPTS,
                 "page_data": {
                     "project": str(project.pk),
                     "data_row": str(task.data_row_id),
                     "mode": self.mode,
+                    "media": row.media_type,
                     "api": api,
                     "next_url": work_url(project.pk, self.mode),
                     "overview_url": reverse("console:project", kwargs={"project_id": project.pk}),
-                    "initial": [line for line in initial if _is_form_answer(line, by_id)],
-                    "kept": kept,
+                    "ontology": editor_ontology(project),
+                    # the text is the asset of a text row: the editor marks entities in it
+                    "text": row.row_data
+                    if row.media_type == MediaType.TEXT and not row_is_url
+                    else None,
+                    "initial": initial,
+                    "labels": labels if self.mode == Mode.REVIEW else [],
                     "draft": view["draft"],
                     "seconds": view["seconds"],
                     "allow_skip": project.allow_skip,

@@ -236,9 +236,6 @@ class Command(BaseCommand):
     def _seed_ontologies(self, vision, admin) -> None:
         """Two ontologies: street objects (nested, 3 levels) and receipt fields (text)."""
 
-        def yes_no():
-            return [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]
-
         demo = {
             "Street objects": {
                 "description": "Vehicles, roads and people in street scenes.",
@@ -250,11 +247,36 @@ class Command(BaseCommand):
                             "name": "Car",
                             "color": "#FF6B6B",
                             "classifications": [
-                                {"type": "radio", "name": "Occluded", "options": yes_no()}
+                                {
+                                    "type": "radio",
+                                    "name": "Occluded",
+                                    "options": [
+                                        # nested questions under an option: the editor
+                                        # shows them once "Yes" is chosen
+                                        {
+                                            "value": "yes",
+                                            "label": "Yes",
+                                            "options": [
+                                                {
+                                                    "type": "radio",
+                                                    "name": "How much",
+                                                    "options": [
+                                                        {"value": "partly", "label": "Partly"},
+                                                        {"value": "mostly", "label": "Mostly"},
+                                                    ],
+                                                },
+                                                {"type": "text", "name": "Hidden by"},
+                                            ],
+                                        },
+                                        {"value": "no", "label": "No"},
+                                    ],
+                                }
                             ],
                         },
                         {"tool": "polygon", "name": "Road", "color": "#4C6EF5"},
                         {"tool": "point", "name": "Pedestrian", "color": "#40C057"},
+                        {"tool": "line", "name": "Lane marking", "color": "#FCC419"},
+                        {"tool": "edge", "name": "Follows", "color": "#E64980"},
                     ],
                     "classifications": [
                         {
@@ -273,6 +295,7 @@ class Command(BaseCommand):
                     "tools": [
                         {"tool": "named-entity", "name": "Total", "color": "#FAB005"},
                         {"tool": "named-entity", "name": "Date", "color": "#BE4BDB"},
+                        {"tool": "edge", "name": "Paid on", "color": "#12B886"},
                     ],
                     "classifications": [{"type": "text", "name": "Notes"}],
                 },
