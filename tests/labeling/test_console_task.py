@@ -127,9 +127,10 @@ def test_start_labeling_claims_and_opens_the_first_task(loop):
     # the editor draws the questions from the ontology it is given (required flags included)
     assert f'data-testid="canvas" data-src="{rows[0].row_data}"' in html
     data = page_data(html)
-    assert [
-        (c["name"], c["type"], c["required"]) for c in data["ontology"]["classifications"]
-    ] == [("weather", "radio", True), ("notes", "text", False)]
+    assert [(c["name"], c["type"], c["required"]) for c in data["ontology"]["classifications"]] == [
+        ("weather", "radio", True),
+        ("notes", "text", False),
+    ]
     assert data["media"] == "image" and data["text"] is None
     assert (data["project"], data["data_row"], data["mode"]) == (
         str(project.pk),
@@ -304,8 +305,6 @@ def test_text_row_shows_its_text_escaped(workspace, admin, loop):
     )
     client = client_for(labeler)
     html = client.get(client.get(f"/projects/{project.pk}/label/").url).content.decode()
-    assert (
-        'data-testid="text-editor">Rain on &lt;b&gt;Main&lt;/b&gt; street</div>' in html
-    )
+    assert 'data-testid="text-editor">Rain on &lt;b&gt;Main&lt;/b&gt; street</div>' in html
     assert page_data(html)["text"] == "Rain on <b>Main</b> street"
     assert "<img" not in html.split('data-testid="task-asset"')[1].split("</section>")[0]
