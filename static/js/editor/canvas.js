@@ -41,7 +41,8 @@
     this.dragLayer = new Konva.Layer();  // what is being dragged, so the rest is not redrawn
     this.uiLayer = new Konva.Layer();
     this.stage.add(this.imageLayer, this.layer, this.dragLayer, this.uiLayer);
-    this.view = g.fitView(this.width, this.height, this.stage.width(), this.stage.height());
+    var fit = g.fitView(this.width, this.height, this.stage.width(), this.stage.height());
+    this.view = { scale: fit.scale, x: Math.round(fit.x), y: Math.round(fit.y) };
     this.maskImages = {};
     this.applyView();
 
@@ -59,9 +60,9 @@
     this.stage.on("dragend", function (e) {
       if (e.target === self.stage) self.setView({ scale: self.view.scale, x: self.stage.x(), y: self.stage.y() });
     });
-    this.stage.on("mousedown", function (e) { self.onDown(e); });
-    this.stage.on("mousemove", function () { self.onMove(); });
-    this.stage.on("mouseup", function () { self.onUp(); });
+    this.stage.on("mousedown", function (e) { self.lastEvent = e.evt; self.onDown(e); });
+    this.stage.on("mousemove", function (e) { self.lastEvent = e.evt; self.onMove(); });
+    this.stage.on("mouseup", function (e) { self.lastEvent = e.evt; self.onUp(); });
     this.stage.on("dblclick", function () { self.onDoubleClick(); });
     this.resizeObserver = new ResizeObserver(function () { self.resize(); });
     this.resizeObserver.observe(box);
@@ -83,8 +84,9 @@
     var box = this.opts.container;
     if (!box.clientWidth || !box.clientHeight) return;
     if (box.clientWidth === this.stage.width() && box.clientHeight === this.stage.height()) return;
+    // the view stays: a person's zoom and aim survive a panel growing or a scrollbar
     this.stage.size({ width: box.clientWidth, height: box.clientHeight });
-    this.fit();
+    this.stage.batchDraw();
   };
 
   // --- the view ----------------------------------------------------------------------------
@@ -107,8 +109,10 @@
     if (this.opts.onView) this.opts.onView(this.view);
   };
 
+  // Offsets stay on whole canvas pixels: the image is drawn crisp, and a pixel of the
+  // screen maps to image coordinates without a stray fraction.
   P.setView = function (view) {
-    this.view = view;
+    this.view = { scale: view.scale, x: Math.round(view.x), y: Math.round(view.y) };
     this.applyView();
     this.render();
   };
@@ -214,10 +218,14 @@
     node.on("mousedown", function (e) { self.onShapeDown(e, line); });
     if (common.draggable && !line.mask) {
       node.on("dragstart", function () {
-        if (self.ui().selected !== line.uuid) self.opts.select(line.uuid, true);
+        if (self.ui().selected !== line.uuid) self.opts.select(line.uuid, false);
+        self.dragging = true;
         node.moveTo(self.dragLayer);
       });
-      node.on("dragend", function () { self.moved(line, node); });
+      node.on("dragend", function () {
+        self.dragging = false;
+        self.moved(line, node);
+      });
     }
     return node;
   };
@@ -295,9 +303,14 @@
 
   // --- gestures ----------------------------------------------------------------------------
 
-  P.pointer = function () {
-    var p = this.stage.getPointerPosition();
-    return p ? g.toImage(this.view, p) : null;
+  // Where the mouse is, in image pixels. Chrome draws a canvas snapped to whole pixels,
+  // so the canvas's pixel grid starts at its rounded position: measured from there, the
+  // screen pixel a person points at maps to the image without a half-pixel drift.
+  P.pointer = function (evt) {
+    evt = evt || this.lastEvent;
+    if (!evt) return null;
+    var rect = this.stage.container().getBoundingClientRect();
+    return g.toImage(this.view, { x: evt.clientX - Math.round(rect.left), y: evt.clientY - Math.round(rect.top) });
   };
 
   P.inside = function (p) {
@@ -313,7 +326,12 @@
     }
     if (tool || this.spaceDown) return;  // drawing over an object draws
     e.cancelBubble = true;
-    if (this.ui().selected !== line.uuid) this.opts.select(line.uuid, true);
+    // the canvas is drawn again on release: redrawing now would drop the node the
+    // mouse holds, and with it the drag that may be starting
+    if (this.ui().selected !== line.uuid) {
+      this.opts.select(line.uuid, false);
+      this.redrawOnUp = true;
+    }
   };
 
   P.onDown = function (e) {
@@ -356,6 +374,11 @@
   };
 
   P.onUp = function () {
+    if (this.redrawOnUp) {
+      this.redrawOnUp = false;
+      // a drag ends after this (its dragend redraws): drawing now would drop the node
+      if (!this.dragging) this.render();
+    }
     var d = this.drawing;
     if (!d || d.kind !== "bbox") return;
     this.drawing = null;
