@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import math
+import struct
+import zlib
 
 import pytest
 from playwright.sync_api import expect
@@ -57,6 +59,7 @@ IMAGE_TREE = {
         },
         {"tool": "polygon", "name": "Road", "color": "#4C6EF5"},
         {"tool": "point", "name": "Person", "color": "#40C057"},
+        {"tool": "raster-segmentation", "name": "Sky", "color": "#15AABF"},
     ],
     "classifications": [
         {
@@ -275,6 +278,23 @@ def test_draw_move_answer_undo_and_submit_on_an_image(new_page, screenshot):
     ]
 
 
+def _png(width, height, rgba=(21, 170, 191, 255)) -> str:
+    """A one-colour PNG, base64 (a mask as imports carry it)."""
+    raw = b"".join(b"\x00" + bytes(rgba) * width for _ in range(height))
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+    return base64.b64encode(png).decode()
+
+
 def _prelabelled():
     project, (row,) = _project("pre", IMAGE_TREE, "image", _image(), threshold=0.5)
     car = project.ontology.features.get(name="Car")
@@ -290,6 +310,17 @@ def _prelabelled():
             confidence=confidence,
             uuid=uuid,
         )
+    Annotation.objects.create(
+        workspace=project.workspace,
+        project=project,
+        data_row=row,
+        feature=project.ontology.features.get(name="Sky"),
+        kind="mask",
+        value={"mask": {"png": _png(64, 40)}},
+        source="prelabel",
+        confidence=0.9,
+        uuid="model-sky",
+    )
     return project, row
 
 
@@ -299,9 +330,16 @@ def test_prelabel_edited_draft_restored_and_submitted_once(new_page, screenshot)
     _open_editor(page, project, "lena-pre@editor.test")
     canvas = Canvas(page)
 
-    # only the pre-label above the project's threshold, with its confidence
-    expect(page.get_by_test_id("objects-count")).to_have_text("1")
-    expect(page.get_by_test_id("prelabel-confidence")).to_have_text("pre-label 80 %")
+    # only the pre-labels above the project's threshold, with their confidence; the mask
+    # is drawn over the whole image (drawing masks is not supported yet)
+    expect(page.get_by_test_id("objects-count")).to_have_text("2")
+    expect(page.get_by_test_id("prelabel-confidence")).to_have_text(
+        ["pre-label 80 %", "pre-label 90 %"]
+    )
+    expect(page.get_by_test_id("tool-sky")).to_be_disabled()
+    assert page.evaluate(
+        "() => LabelHubEditor.current.view().layer.find('Image').map(n => [n.width(), n.height(), n.opacity()])"
+    ) == [[640, 400, 0.45]]
     page.keyboard.press("0")
     canvas.drag((160, 70), (200, 90))  # grab it and move it by (+40, +20)
     assert _state_of(page, "Car")[0]["bbox"] == {"top": 60, "left": 140, "height": 60, "width": 120}
@@ -313,25 +351,39 @@ def test_prelabel_edited_draft_restored_and_submitted_once(new_page, screenshot)
     expect(page.locator("[data-editor]")).to_have_attribute("data-ready", "true")
     expect(page.get_by_test_id("draft-status")).to_have_text("Draft restored.")
     assert _state_of(page, "Car")[0]["bbox"] == {"top": 60, "left": 140, "height": 60, "width": 120}
-    expect(page.get_by_test_id("prelabel-confidence")).to_have_text("pre-label 80 %")
+    expect(page.get_by_test_id("prelabel-confidence")).to_have_text(
+        ["pre-label 80 %", "pre-label 90 %"]
+    )
 
+    # a failed submit (no connection) keeps everything on the page, with the error shown
     page.get_by_test_id("question-weather").get_by_label("rainy").check()
+    page.route("**/submit/", lambda route: route.abort())
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("task-error")).to_contain_text("Sending failed: no connection.")
+    expect(page.get_by_test_id("objects-count")).to_have_text("2")
+    expect(page.get_by_test_id("question-weather").get_by_label("rainy")).to_be_checked()
+    page.unroute("**/submit/")
     page.get_by_test_id("submit").dblclick()
     expect(page.get_by_test_id("queue-empty")).to_be_visible()
 
     def stored():
         labels = list(Label.objects.filter(project=project, data_row=row))
-        mine = Annotation.objects.filter(label__in=labels, kind="bbox")
+        mine = Annotation.objects.filter(label__in=labels, kind__in=["bbox", "mask"]).order_by(
+            "kind"
+        )
         return (
             len(labels),
-            [(a.source, a.confidence, a.value["bbox"]) for a in mine],
+            [
+                (a.source, a.confidence, a.value["bbox"]) if a.kind == "bbox" else a.kind
+                for a in mine
+            ],
             Draft.objects.filter(task__project=project).count(),
         )
 
     # one label; the moved pre-label is the labeler's now, at full confidence
     assert run_in_thread(stored) == (
         1,
-        [("human", 1.0, {"top": 60, "left": 140, "height": 60, "width": 120})],
+        [("human", 1.0, {"top": 60, "left": 140, "height": 60, "width": 120}), "mask"],
         0,
     )
 

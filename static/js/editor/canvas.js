@@ -145,7 +145,10 @@
     var shapes = {};
     var lines = (ui.layers || [{ objects: state.objects, editable: !ui.readOnly }]);
     lines.forEach(function (group) {
-      group.objects.forEach(function (line) {
+      // masks cover the whole image: under the other objects, so those stay clickable
+      var ordered = group.objects.filter(function (l) { return l.mask; })
+        .concat(group.objects.filter(function (l) { return !l.mask; }));
+      ordered.forEach(function (line) {
         if (ui.hidden[line.uuid] || line.relationship) return;
         var node = self.shapeOf(line, px, group.editable && line.uuid === ui.selected, group);
         if (!node) return;
