@@ -39,3 +39,16 @@ def input_event_json(event: InputEvent) -> dict[str, Any]:
         "detail": event.detail,
         "created_at": event.created_at.isoformat(),
     }
+
+
+def input_event_text(event: InputEvent, features: dict[str, str]) -> str:
+    """An input event as the data row page says it: what happened, in which feature."""
+    name = features.get(event.feature_schema_id) or event.feature_schema_id
+    if event.kind == InputEvent.Kind.PASTE:
+        return f"Paste blocked in {name}"
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    characters, milliseconds = detail.get("characters"), detail.get("milliseconds")
+    measured = ""
+    if isinstance(characters, int | float) and isinstance(milliseconds, int | float):
+        measured = f" ({characters:g} characters in {milliseconds:g} ms)"
+    return f"Rapid entry in {name}{measured}"
