@@ -63,6 +63,18 @@ class Conflict(ApplicationError):
     default_message = "The request conflicts with the current state."
 
 
+class Throttled(ApplicationError):
+    """Too many requests of one kind; ``retry_after`` seconds until one fits again."""
+
+    status_code = 429
+    code = "throttled"
+    default_message = "Too many requests; try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60, details=None):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, details=details)
+
+
 _DRF_CODES = {
     drf_exceptions.ParseError: "malformed",
     drf_exceptions.NotAuthenticated: "not_authenticated",
@@ -85,7 +97,12 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render every error as ``{"error": {"code", "message", "details"}}``."""
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+        # the same Retry-After header as DRF's throttle answers
+        wait = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(wait)} if wait else None
+        return Response(
+            error_body(exc.code, exc.message, exc.details), status=exc.status_code, headers=headers
+        )
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -20,7 +20,8 @@ What it leaves (``tests/demo/test_seed_demo.py`` asserts it exactly):
   one rejected, reworked and approved (labeler2's), skipped rows with reasons, two rows
   held by labeler2, a benchmark row, a hidden row, the rest to label.
 * *Receipts*: a consensus batch (2 labels a row), per-label review scores, a review
-  score threshold of 70 that takes labeler2 out of the queue.
+  score threshold of 70 that takes labeler2 out of the queue; authentic input protection
+  on, with a blocked paste and a rapid entry by labeler1 on receipt-006.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ from labelhub.core.models import AuditLogEntry
 from labelhub.labeling.models import (
     Batch,
     Contributor,
+    InputEvent,
     Label,
     LabelingEvent,
+    LabelVersion,
     Reservation,
     Review,
     Skip,
@@ -48,7 +51,9 @@ from labelhub.labeling.models import (
     WorkflowStep,
     WorkSession,
 )
+from labelhub.labeling.selectors.input_events import text_features
 from labelhub.labeling.services import actions, queue, review, work
+from labelhub.labeling.services.input_events import input_event_record
 from labelhub.labeling.services.workflow import review_step_add, step_update, workflow_of
 from labelhub.notifications.models import Notification
 from labelhub.projects.models import InstructionsAcknowledgement, Project
@@ -180,6 +185,10 @@ class Timeline:
             Label.objects.filter(project_id__in=project_ids), fake, "submitted_at", "updated_at"
         )
         self._move(Review.objects.filter(project_id__in=project_ids), fake, "created_at")
+        self._move(
+            LabelVersion.objects.filter(label__project_id__in=project_ids), fake, "created_at"
+        )
+        self._move(InputEvent.objects.filter(project_id__in=project_ids), fake, "created_at")
         self._move(Skip.objects.filter(task__project_id__in=project_ids), fake, "created_at")
         self._move(Task.objects.filter(project_id__in=project_ids), fake, "updated_at")
         self._move(Contributor.objects.filter(project_id__in=project_ids), fake, "removed_at")
@@ -269,6 +278,26 @@ class Story:
         task = self.held(project, user, key, "rework")
         self._seconds(task, user, "rework")
         return work.label_submit(task=task, actor=user, annotations=annotations)
+
+    def typed_in(self, project: Project, user: User, key: str) -> list[InputEvent]:
+        """What authentic input protection saw of the person's free-text answer on the
+        row: a paste blocked, then a rapid entry (none without a free-text feature)."""
+        task = self.held(project, user, key, "label")
+        features = list(text_features(project))
+        if not features:
+            return []
+        return [
+            input_event_record(
+                task=task, actor=user, kind="paste", feature=features[0], detail={"characters": 48}
+            ),
+            input_event_record(
+                task=task,
+                actor=user,
+                kind="rapid_entry",
+                feature=features[0],
+                detail={"characters": 120, "milliseconds": 300},
+            ),
+        ]
 
     def skip(self, project: Project, user: User, key: str, reason: str) -> Skip:
         task = self.held(project, user, key, "label")
@@ -370,7 +399,11 @@ def _write(streets: Project, receipts: Project, people: dict, s: Story, t: Timel
         project=streets, actor=admin, benchmark_enabled=True, reservation_lease_seconds=24 * 3600
     )
     receipts = project_settings_update(
-        project=receipts, actor=admin, consensus_enabled=True, review_score_threshold=70
+        project=receipts,
+        actor=admin,
+        consensus_enabled=True,
+        review_score_threshold=70,
+        authentic_input_protection=True,
     )
     # In the story each person takes one task at a time, so who gets which row is plain
     # (the queue still picks it); the projects keep their setting (4).
@@ -408,6 +441,9 @@ def _write(streets: Project, receipts: Project, people: dict, s: Story, t: Timel
     s.review(streets, manager, cam(6), "approve", score=92)
     label(l1, 8)
     label(l1, 9)
+    # labeler1's page blocks a paste into the receipt's notes and sees a note typed too
+    # fast: the row's page lists both
+    s.typed_in(receipts, l1, "receipt-006")
     receipt(l1, 6)
     receipt(l2, 7)
 

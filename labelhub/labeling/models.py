@@ -523,6 +523,7 @@ class LabelingEvent(models.Model):
         REWORKED = "reworked", "Reworked"
         MOVED = "moved", "Moved"
         DONE = "done", "Done"
+        EDITED_IN_REVIEW = "edited_in_review", "Edited in review"
 
     id = models.BigAutoField(primary_key=True)
     workspace = models.ForeignKey(
@@ -565,3 +566,61 @@ class LabelingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.task_id}"
+
+
+class LabelVersion(models.Model):
+    """What a label held after one person stored its annotations (labeling, rework, or an
+    edit in review): numbered 1, 2, 3… per label, never changed afterwards."""
+
+    id = models.BigAutoField(primary_key=True)
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    mode = models.CharField(max_length=8, choices=Reservation.Mode.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: the label's annotations as stored, in the submit shape (``selectors.work.annotation_line``)
+    annotations = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["label", "number"], name="label_version_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"version {self.number} of {self.label_id}"
+
+
+class InputEvent(OpaqueIdModel):
+    """A sign of inauthentic input in a free-text answer, reported by the task page of a
+    project with authentic input protection: a paste it blocked, or typing too fast."""
+
+    class Kind(models.TextChoices):
+        PASTE = "paste", "Paste blocked"
+        RAPID_ENTRY = "rapid_entry", "Rapid entry"
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    data_row = models.ForeignKey("projects.DataRow", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    #: the ``featureSchemaId`` of the free-text classification the input went to
+    feature_schema_id = models.CharField(max_length=64)
+    #: a few numbers the page measured, e.g. {"characters": 120, "milliseconds": 300}
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "data_row"], name="input_event_row")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.data_row_id}"

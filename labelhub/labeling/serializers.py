@@ -148,6 +148,35 @@ class ReviewSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     score = serializers.IntegerField(required=False, allow_null=True)
     scores = serializers.DictField(child=serializers.IntegerField(), required=False)
+    annotations = serializers.JSONField(
+        required=False,
+        help_text="The reviewer's correction of a label (needs the rework permission): "
+        "the submit shape, replacing the label's annotations before the decision.",
+    )
+    label = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="The id of the label corrected (needed when the row has several labels).",
+    )
+
+
+class InputEventSerializer(StrictSerializer):
+    kind = serializers.CharField(max_length=32, help_text="paste or rapid_entry")
+    feature = serializers.CharField(
+        max_length=64, help_text="The schemaId of a free-text classification of the ontology."
+    )
+    detail = serializers.JSONField(
+        required=False, help_text="At most 10 keys, each a number or a text (≤ 200 characters)."
+    )
+
+
+class InputEventResponseSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.CharField(help_text="paste or rapid_entry")
+    feature = serializers.CharField()
+    detail = serializers.JSONField()
+    created_at = serializers.DateTimeField()
 
 
 class RowsActionSerializer(StrictSerializer):

@@ -268,6 +268,8 @@ class Project(OpaqueIdModel):
     timer_cutoff_seconds = models.PositiveIntegerField(null=True, blank=True)
     #: pre-labels below this model confidence are hidden from labelers (imports issue)
     prelabel_confidence_threshold = models.FloatField(default=0.0)
+    #: free-text answers: the task page blocks pastes and reports rapid entry (SPEC §4)
+    authentic_input_protection = models.BooleanField(default=False)
     #: a contributor whose average review score falls below this leaves the queue (0-100)
     review_score_threshold = models.PositiveSmallIntegerField(null=True, blank=True)
     #: set when a large project is being deleted in the background: it is hidden at once

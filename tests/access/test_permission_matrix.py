@@ -17,7 +17,7 @@ from labelhub.access.services.api_keys import api_key_create
 from labelhub.access.services.invitations import invitation_create
 from labelhub.core.models import AuditLogEntry
 from labelhub.imports.models import ImportJob
-from labelhub.labeling.models import Batch, Task
+from labelhub.labeling.models import Batch, InputEvent, LabelVersion, Task
 from labelhub.labeling.services.workflow import workflow_of
 from labelhub.projects.api_base import ProjectScopedView
 from labelhub.projects.models import (
@@ -131,7 +131,13 @@ def _bodies(fx):
         },
         ("api/v1/projects/<str:project_id>/tasks/<str:row_id>/skip/", "post"): {"reason": "blurry"},
         ("api/v1/projects/<str:project_id>/tasks/<str:row_id>/review/", "post"): {
-            "decision": "approve"
+            "decision": "approve",
+            "annotations": [{"name": "Pin", "point": {"x": 1, "y": 2}}],
+        },
+        ("api/v1/projects/<str:project_id>/tasks/<str:row_id>/input-events/", "post"): {
+            "kind": "paste",
+            "feature": "ck-matrix-notes",
+            "detail": {"characters": 12},
         },
         **{
             (f"api/v1/projects/<str:project_id>/data-rows/actions/{name}/", "post"): {
@@ -206,6 +212,8 @@ def _snapshot():
         list(DataRow.objects.order_by("pk").values_list("pk", "external_id")),
         list(MetadataField.objects.order_by("pk").values_list("pk", "name")),
         list(ImportJob.objects.order_by("pk").values_list("pk", "name", "state")),
+        list(LabelVersion.objects.order_by("pk").values_list("pk", "label", "number")),
+        list(InputEvent.objects.order_by("pk").values_list("pk", "kind")),
         AuditLogEntry.objects.count(),  # last: the cross-workspace test compares all but it
     )
 

@@ -167,8 +167,8 @@ def assert_envelope(response, context) -> dict:
 def test_the_walk_covers_every_json_write_endpoint():
     routes = scoped_routes()
     writes = {(route, m) for route, cls in routes for m in write_methods(cls)}
-    assert len(routes) == 70
-    assert len({route for route, _ in writes}) == 54
+    assert len(routes) == 71
+    assert len({route for route, _ in writes}) == 55
     assert BODYLESS <= writes
 
 
@@ -223,7 +223,7 @@ def test_deeply_nested_json_is_400_malformed_on_every_endpoint(admin_client, obj
             "message": DEEP_MESSAGE,
             "details": {},
         }, context
-    assert len(answered) == 64
+    assert len(answered) == 65
     # Only the body-less actions acted (duplicate, acknowledge, deletes without a body).
     assert _state() == before
 

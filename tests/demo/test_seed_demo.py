@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db.models import Count, Sum
+from django.test import Client
 from django.utils import timezone
 
 from labelhub.accounts.models import User
@@ -28,8 +29,10 @@ from labelhub.imports.models import ImportJob, ImportLineError
 from labelhub.labeling.models import (
     Annotation,
     Contributor,
+    InputEvent,
     Label,
     LabelingEvent,
+    LabelVersion,
     Reservation,
     Review,
     Skip,
@@ -37,10 +40,12 @@ from labelhub.labeling.models import (
     WorkflowStep,
     WorkSession,
 )
+from labelhub.labeling.selectors.input_events import text_features
 from labelhub.labeling.selectors.queue import step_counts, waiting_for
 from labelhub.labeling.services.workflow import workflow_of
 from labelhub.notifications.models import Notification
 from labelhub.projects.models import DataRow, Project
+from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +91,8 @@ def snapshot() -> dict:
         "skips": sorted(Skip.objects.values_list("pk", "reason", "created_at")),
         "reservations": sorted(Reservation.objects.values_list("pk", "expires_at")),
         "steps": sorted(WorkflowStep.objects.values_list("pk", "name", "filters")),
+        "versions": sorted(LabelVersion.objects.values_list("pk", "number", "created_at")),
+        "input_events": sorted(InputEvent.objects.values_list("pk", "kind", "created_at")),
     }
 
 
@@ -369,6 +376,43 @@ def test_seed_demo_writes_two_weeks_of_labeling_through_the_loop():
     assert out.removed_reason == "average review score 64.0 is below the threshold 70"
     assert Contributor.objects.filter(removed_at__isnull=False).count() == 1
     assert Notification.objects.filter(kind="queue.removed", user=l2).count() == 1
+
+    # Every stored label has its versions: 22 labelings and the rework, back-dated too.
+    versions = LabelVersion.objects.all()
+    assert dict(versions.values_list("mode").annotate(n=Count("pk"))) == {"label": 22, "rework": 1}
+    assert list(
+        LabelVersion.objects.filter(label=label).order_by("number").values_list("number", "mode")
+    ) == [(1, "label"), (2, "rework")]
+    assert all(v.created_at < before for v in versions)
+
+    # Authentic input: Receipts protects free-text answers; labeler1's page blocked a paste
+    # and saw a rapid entry on receipt-006; the row's page lists both.
+    assert (receipts.authentic_input_protection, streets.authentic_input_protection) == (
+        True,
+        False,
+    )
+    [(notes_id, notes)] = list(text_features(receipts).items())[:1]
+    inputs = InputEvent.objects.order_by("created_at", "id")
+    assert list(
+        inputs.values_list("data_row__global_key", "user__email", "kind", "feature_schema_id")
+    ) == [
+        ("receipt-006", l1.email, "paste", notes_id),
+        ("receipt-006", l1.email, "rapid_entry", notes_id),
+    ]
+    assert [e.detail for e in inputs] == [
+        {"characters": 48},
+        {"characters": 120, "milliseconds": 300},
+    ]
+    assert all(e.created_at < before for e in inputs)
+    client = Client()
+    client.force_login(people["admin"])
+    session = client.session
+    session[SESSION_WORKSPACE_KEY] = str(receipts.workspace_id)
+    session.save()
+    page = client.get(f"/projects/{receipts.pk}/data-rows/{inputs[0].data_row_id}/")
+    html = page.content.decode()
+    assert f"Paste blocked in {notes} · {l1.email} · " in html
+    assert f"Rapid entry in {notes} (120 characters in 300 ms) · {l1.email} · " in html
 
     # Everyone finds work waiting (labeler2 is out of the Receipts queue).
     def waiting_in(project):

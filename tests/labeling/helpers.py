@@ -39,10 +39,11 @@ TREE = {
 }
 
 
-def make_loop_project(workspace, admin, *, rows=6, name="Loop", **batch_options):
-    """A project labeling ``rows`` image rows (one batch, ``batch_options`` passed on)."""
+def make_loop_project(workspace, admin, *, rows=6, name="Loop", tree=None, **batch_options):
+    """A project labeling ``rows`` image rows (one batch, ``batch_options`` passed on),
+    with the ontology ``TREE`` unless another ``tree`` is given."""
     ontology = ontology_create(
-        workspace=workspace, actor=admin, name=f"{name} ontology", ontology=TREE
+        workspace=workspace, actor=admin, name=f"{name} ontology", ontology=tree or TREE
     )
     project = project_create(
         workspace=workspace, actor=admin, name=name, media_type="image", ontology=str(ontology.pk)
@@ -91,3 +92,15 @@ def weather(answer="sunny"):
 def steps(project):
     wf = workflow_of(project)
     return wf
+
+
+def schema_id(project, *names: str) -> str:
+    """The ``featureSchemaId`` of a feature of the project's ontology, by the names on its
+    path (``"Car", "occluded", "no"``)."""
+    from labelhub.projects.models import FeatureSchema
+
+    parent = None
+    for name in names:
+        feature = FeatureSchema.objects.get(ontology=project.ontology, parent=parent, name=name)
+        parent = feature
+    return parent.schema_id

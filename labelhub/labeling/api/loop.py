@@ -22,9 +22,10 @@ from labelhub.core.errors import NotFound
 from labelhub.core.ids import parse_id
 from labelhub.labeling import serializers as s
 from labelhub.labeling.models import Contributor, Task, WorkflowStep
+from labelhub.labeling.selectors.input_events import input_event_json
 from labelhub.labeling.selectors.queue import step_counts, waiting_for
 from labelhub.labeling.selectors.work import task_view
-from labelhub.labeling.services import actions, queue, review, work
+from labelhub.labeling.services import actions, input_events, queue, review, work
 from labelhub.labeling.services import workflow as workflow_services
 from labelhub.labeling.services.sessions import session_beat
 from labelhub.projects.api_base import ProjectScopedView
@@ -260,7 +261,8 @@ class TaskSkipView(TaskView):
 
 
 class TaskReviewView(TaskView):
-    """Approve or reject the task you hold for review, with scores (0-100) if you like."""
+    """Approve or reject the task you hold for review, with scores (0-100) if you like;
+    ``annotations`` (and ``label``) correct a label first (needs the rework permission)."""
 
     @extend_schema(request=s.ReviewSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, project_id, row_id):
@@ -270,6 +272,24 @@ class TaskReviewView(TaskView):
         review.review_decide(task=task, actor=self.actor, **data.validated_data)
         task.refresh_from_db(fields=["step", "status"])
         return Response({"status": task.status, "step": str(task.step_id)})
+
+
+class TaskInputEventsView(TaskView):
+    """Report a paste the task page blocked or a rapid entry it measured in a free-text
+    answer (projects with authentic input protection; you must hold the task)."""
+
+    @extend_schema(
+        operation_id="task_input_event_create",
+        request=s.InputEventSerializer,
+        responses={201: s.InputEventResponseSerializer},
+    )
+    def post(self, request, project_id, row_id):
+        data = s.InputEventSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = input_events.input_event_record(
+            task=self.task(), actor=self.actor, **data.validated_data
+        )
+        return Response(input_event_json(event), status=status.HTTP_201_CREATED)
 
 
 class ContributorsView(ProjectScopedView):
@@ -380,6 +400,11 @@ urlpatterns = [
     path(f"{P}tasks/<str:row_id>/submit/", TaskSubmitView.as_view(), name="task-submit"),
     path(f"{P}tasks/<str:row_id>/skip/", TaskSkipView.as_view(), name="task-skip"),
     path(f"{P}tasks/<str:row_id>/review/", TaskReviewView.as_view(), name="task-review"),
+    path(
+        f"{P}tasks/<str:row_id>/input-events/",
+        TaskInputEventsView.as_view(),
+        name="task-input-events",
+    ),
     path(f"{P}contributors/", ContributorsView.as_view(), name="contributors"),
     path(
         f"{P}contributors/<str:user_id>/restore/",

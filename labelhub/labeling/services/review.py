@@ -22,12 +22,14 @@ from labelhub.access.permissions import Permission
 from labelhub.access.services import require
 from labelhub.core.audit import audit_record
 from labelhub.core.errors import Conflict, ValidationFailed
+from labelhub.core.ids import parse_id
 from labelhub.core.validation import clean_text
 from labelhub.labeling.models import Contributor, Label, LabelingEvent, Review, Task
 from labelhub.labeling.services.queue import Mode, contributor_of, reservation_of
 from labelhub.labeling.services.queue import reservations_drop as _drop
 from labelhub.labeling.services.sessions import session_close
 from labelhub.labeling.services.transitions import record, reservation_consume, task_move
+from labelhub.labeling.services.work import annotations_checked, annotations_replace
 from labelhub.labeling.services.workflow import next_step, workflow_of
 from labelhub.notifications.models import Notification
 from labelhub.notifications.services import notification_create
@@ -60,6 +62,18 @@ def _clean_scores(labels: list[Label], score: Any, scores: Any) -> dict[Any, int
     return out
 
 
+def _edited_label(labels: list[Label], label: Any) -> Label:
+    """The label a review edit replaces: the one named, else the row's only label."""
+    if label in (None, ""):
+        if len(labels) == 1:
+            return labels[0]
+        raise ValidationFailed("Say which of the row's labels you edited.", field="label")
+    found = next((lb for lb in labels if str(lb.pk) == str(parse_id(label))), None)
+    if found is None:
+        raise ValidationFailed("Not a label of this task.", field="label")
+    return found
+
+
 def review_decide(
     *,
     task: Task,
@@ -68,13 +82,25 @@ def review_decide(
     reason: Any = "",
     score: Any = None,
     scores: Any = None,
+    annotations: Any = None,
+    label: Any = None,
 ) -> Review:
-    """Approve or reject a task the actor holds for review; returns the first Review row."""
+    """Approve or reject a task the actor holds for review; returns the first Review row.
+
+    With ``annotations`` the reviewer corrects a label first (``label``: which one, needed
+    when the row has several): it needs the rework permission, the annotations are checked
+    like a submission, and the label keeps the correction as a version of mode review.
+    """
     if decision not in Decision.values:
         raise ValidationFailed("Choose approve or reject.", field="decision")
     reason = clean_text(reason or "", field="reason", max_length=1000, required=False)
     if decision == Decision.REJECT and not reason:
         raise ValidationFailed("Say why the label is rejected.", field="reason")
+    edit = None
+    if annotations is not None:
+        # ADR 0011: a reviewer whose role may rework labels may correct a label in review
+        require(actor, Permission.REWORK, task.project)
+        edit = annotations_checked(task, annotations)
     user = actor_user(actor)
     with transaction.atomic():
         task = (
@@ -92,6 +118,17 @@ def review_decide(
         if not labels:
             raise Conflict("This task has no label to review.")
         given = _clean_scores(labels, score, scores)
+        edited = _edited_label(labels, label) if edit is not None or label else None
+        if edit is not None and edited is not None:
+            annotations_replace(task, edited, edit, mode=Mode.REVIEW, author=user)
+            record(
+                EventKind.EDITED_IN_REVIEW,
+                task,
+                actor_id=user.pk,
+                mode=Mode.REVIEW,
+                label_id=edited.pk,
+                annotations=len(edit),
+            )
         seconds = session_close(task=task, user=user, mode=Mode.REVIEW)
         share = seconds / len(labels)
         status = Label.Status.APPROVED if decision == Decision.APPROVE else Label.Status.REJECTED

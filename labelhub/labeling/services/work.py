@@ -18,13 +18,22 @@ from typing import Any
 
 import orjson
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from labelhub.access.authz import actor_user
 from labelhub.core.errors import Conflict, ValidationFailed
 from labelhub.core.validation import clean_text
-from labelhub.labeling.models import Annotation, Draft, Label, LabelingEvent, Skip, Task
+from labelhub.labeling.models import (
+    Annotation,
+    Draft,
+    Label,
+    LabelingEvent,
+    LabelVersion,
+    Skip,
+    Task,
+)
+from labelhub.labeling.selectors.work import annotation_line
 from labelhub.labeling.services.annotations import annotations_write
 from labelhub.labeling.services.queue import Mode, reservation_of
 from labelhub.labeling.services.sessions import session_close
@@ -143,11 +152,25 @@ def _rework_target(task: Task, user: Any) -> Label:
     return label
 
 
-def _store(task: Task, label: Label, valid: list[dict[str, Any]], field: str, seconds: float):
-    """Put the annotations on the label (replacing what it held) and count the seconds."""
-    label.status, label.submitted_at = Label.Status.SUBMITTED, timezone.now()
-    setattr(label, field, getattr(label, field) + seconds)
-    label.save()
+def annotations_checked(task: Task, annotations: Any) -> list[dict[str, Any]]:
+    """Submitted annotations validated as import lines on the task's row, required
+    features answered (400 by ``annotations[n]``, or naming each missing feature)."""
+    valid = _validated(task, annotations)
+    missing = _missing_required(task, valid)
+    if missing:
+        raise ValidationFailed(
+            "Answer the required features first.",
+            details={"required": [f"{name} is required." for name in missing]},
+        )
+    return valid
+
+
+def annotations_replace(
+    task: Task, label: Label, valid: list[dict[str, Any]], *, mode: str, author: Any
+) -> LabelVersion:
+    """Replace the label's annotations with checked ones (fresh uuids, relationships
+    following) and keep what was stored as the label's next version. The caller holds
+    the label's row lock (the version number is the next one)."""
     Annotation.objects.filter(label=label).delete()
     fresh = {line["uuid"]: uuid.uuid4().hex for line in valid}
     for line in valid:
@@ -165,6 +188,34 @@ def _store(task: Task, label: Label, valid: list[dict[str, Any]], field: str, se
         normalized_lines=valid,
         labels={str(task.data_row_id): label.pk},
     )
+    # The snapshot is built from the lines just written, in the ontology's order as the
+    # label's annotations are listed (``labels_of``), without reading them back.
+    stored = sorted(valid, key=lambda line: line["feature"].path)
+    last = LabelVersion.objects.filter(label=label).aggregate(n=Max("number"))["n"] or 0
+    return LabelVersion.objects.create(
+        workspace_id=task.workspace_id,
+        label=label,
+        number=last + 1,
+        mode=mode,
+        author=author,
+        annotations=[
+            annotation_line(
+                Annotation(uuid=line["uuid"], feature=line["feature"], value=line["value"])
+            )
+            for line in stored
+        ],
+    )
+
+
+def _store(
+    task: Task, label: Label, valid: list[dict[str, Any]], mode: str, seconds: float, user: Any
+) -> None:
+    """Put the annotations on the label (replacing what it held) and count the seconds."""
+    field = SECONDS_FIELD[mode]
+    label.status, label.submitted_at = Label.Status.SUBMITTED, timezone.now()
+    setattr(label, field, getattr(label, field) + seconds)
+    label.save()
+    annotations_replace(task, label, valid, mode=mode, author=user)
 
 
 def _own_label(task: Task, user: Any) -> Label:
@@ -186,13 +237,7 @@ def _own_label(task: Task, user: Any) -> Label:
 def label_submit(*, task: Task, actor: Any, annotations: Any) -> Label:
     """Submit the actor's label of a task they hold (labeling), or the rework of a
     rejected label (rework); the task moves on when it has what it needs."""
-    valid = _validated(task, annotations)
-    missing = _missing_required(task, valid)
-    if missing:
-        raise ValidationFailed(
-            "Answer the required features first.",
-            details={"required": [f"{name} is required." for name in missing]},
-        )
+    valid = annotations_checked(task, annotations)
     user = actor_user(actor)
     with transaction.atomic():
         task = (
@@ -211,7 +256,7 @@ def label_submit(*, task: Task, actor: Any, annotations: Any) -> Label:
             label.rework_count += 1
         else:
             label = _own_label(task, user)
-        _store(task, label, valid, field, seconds)
+        _store(task, label, valid, mode, seconds, user)
         Task.objects.filter(pk=task.pk).update(labeled=True, **{field: F(field) + seconds})
         setattr(task, field, getattr(task, field) + seconds)
         reservation_consume(reservation)

@@ -17,6 +17,11 @@ from django.views import View
 from labelhub.core.ids import parse_id
 from labelhub.labeling.models import Annotation, Task
 from labelhub.labeling.selectors.annotations import row_annotations
+from labelhub.labeling.selectors.input_events import (
+    input_event_text,
+    input_events_of,
+    text_features,
+)
 from labelhub.projects.console import ProjectPage
 from labelhub.projects.models import DataRow, MediaType, Project
 from labelhub.projects.selectors.ontologies import iter_features
@@ -371,6 +376,16 @@ def _is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
+def _input_events(project: Project, row: DataRow) -> list[dict[str, Any]]:
+    """The row's authentic input events as the page lists them (whoever opens the page
+    sees the row's labels, so they see how its free-text answers were entered)."""
+    features = text_features(project)
+    return [
+        {"event": event, "text": input_event_text(event, features)}
+        for event in input_events_of(project=project, data_row=row)
+    ]
+
+
 class DataRowDetailView(ProjectPage, View):
     """One data row of the project and the annotations the viewer may see."""
 
@@ -409,6 +424,7 @@ class DataRowDetailView(ProjectPage, View):
             "classifications": [_classification_row(a) for a in seen.classifications],
             "colours": colours,
             "row_is_url": _is_url(row.row_data),
+            "input_events": _input_events(self.project, row),
         }
         if media == MediaType.IMAGE:
             size = image_size(row)

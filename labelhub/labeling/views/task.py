@@ -26,6 +26,7 @@ from django.utils.http import urlencode
 from django.views import View
 
 from labelhub.access.authz import can
+from labelhub.access.permissions import Permission
 from labelhub.core.errors import Conflict, NotFound, PermissionDenied
 from labelhub.core.ids import parse_id
 from labelhub.core.views import error_page
@@ -231,6 +232,8 @@ class TaskPageView(ModePage, View):
                     "draft": view["draft"],
                     "seconds": view["seconds"],
                     "allow_skip": project.allow_skip,
+                    "authentic_input": project.authentic_input_protection,
+                    "can_edit_in_review": can(user, Permission.REWORK, project),
                 },
             }
         )

@@ -47,6 +47,10 @@ class ProjectSettingsForm(forms.Form):
     timer_cutoff_seconds = forms.IntegerField(
         min_value=1, required=False, label="Timer cutoff (seconds)"
     )
+    authentic_input_protection = forms.BooleanField(
+        required=False,
+        label="Authentic input: block pasting into free-text answers and report rapid entry",
+    )
     prelabel_confidence_threshold = forms.FloatField(
         min_value=0.0, max_value=1.0, label="Hide pre-labels below confidence"
     )

@@ -48,7 +48,13 @@ SETTING_BOUNDS: dict[str, tuple[int | float, int | float]] = {
 }
 #: settings that may be cleared (None: no target, no cutoff, no score threshold)
 NULLABLE_SETTINGS = ("timer_target_seconds", "timer_cutoff_seconds", "review_score_threshold")
-BOOLEAN_SETTINGS = ("benchmark_enabled", "consensus_enabled", "allow_skip", "enforce_instructions")
+BOOLEAN_SETTINGS = (
+    "benchmark_enabled",
+    "consensus_enabled",
+    "allow_skip",
+    "enforce_instructions",
+    "authentic_input_protection",
+)
 
 
 def _ontology(workspace: Workspace, value: Any) -> Ontology | None:
