@@ -483,3 +483,125 @@ def test_shortcuts_panel_and_escape_cancels_a_polygon(new_page):
     page.keyboard.press("Enter")  # nothing to finish: this is a submit, refused locally
     expect(page.get_by_test_id("missing-required")).to_have_text("Still required: weather.")
     assert _objects(page) == []
+
+
+def _reviewed_project():
+    from labelhub.access import services as access
+    from labelhub.labeling.services import queue, work
+    from tests.labeling.helpers import task_of
+
+    project, (row,) = _project("review", IMAGE_TREE, "image", _image())
+    workspace = project.workspace
+    lena = workspace.memberships.get(user__email="lena-review@editor.test").user
+    # a reviewer whose role may not rework: the label is shown, not editable
+    rob = make_member(workspace, Role.PROJECT_BASED, email="rob-review@editor.test", name="Rob")
+    admin = workspace.memberships.get(user__email="admin-review@editor.test").user
+    checker = access.custom_role_create(
+        workspace=workspace,
+        actor=admin,
+        name="Checker",
+        scope="project",
+        permissions=["view_project", "review"],
+    )
+    access.project_grant_set(
+        workspace=workspace, actor=admin, project=project, user_id=rob.pk, role=str(checker.pk)
+    )
+    make_member(workspace, Role.TEAM_MANAGER, email="max-review@editor.test", name="Max")
+    queue.queue_next(project=project, actor=lena)
+    box = {"top": 40, "left": 100, "height": 60, "width": 120}
+    work.label_submit(
+        task=task_of(project, row),
+        actor=lena,
+        annotations=[
+            {"name": "weather", "answer": {"name": "sunny"}},
+            {"name": "Car", "bbox": box},
+        ],
+    )
+    return project, row
+
+
+def test_review_on_the_canvas_reject_then_correct_and_approve(new_page, screenshot):
+    from labelhub.labeling.models import LabelVersion
+
+    project, row = run_in_thread(_reviewed_project)
+
+    # a reviewer who may not rework sees the label on the canvas, read-only
+    rob = new_page("reviewer")
+    sign_in(rob, "rob-review@editor.test", PASSWORD)
+    rob.goto(f"/projects/{project.pk}/review/")
+    expect(rob.locator("[data-editor]")).to_have_attribute("data-ready", "true")
+    expect(rob.get_by_test_id("label-author")).to_have_text("lena-review@editor.test")
+    expect(rob.get_by_test_id("review-label")).to_contain_text("1 version")
+    expect(rob.get_by_test_id("objects-count")).to_have_text("1")
+    expect(rob.get_by_test_id("tool-car")).to_be_disabled()
+    expect(rob.get_by_test_id("review-editable")).to_have_count(0)
+    assert [o["bbox"] for o in _layer_objects(rob)] == [
+        {"top": 40, "left": 100, "height": 60, "width": 120}
+    ]
+    rob.get_by_test_id("review-reason").fill("The car is wider than that.")
+    rob.get_by_test_id("reject").click()
+    expect(rob.get_by_test_id("queue-empty")).to_be_visible()
+
+    # the labeler reworks it: the rejected label is on the canvas, the reason beside it
+    lena = new_page("labeler")
+    sign_in(lena, "lena-review@editor.test", PASSWORD)
+    lena.goto(f"/projects/{project.pk}/rework/")
+    expect(lena.locator("[data-editor]")).to_have_attribute("data-ready", "true")
+    expect(lena.get_by_test_id("rejection-reason")).to_have_text("The car is wider than that.")
+    canvas = Canvas(lena)
+    lena.keyboard.press("0")
+    canvas.click(160, 70)  # select the box, then widen it by its right-middle anchor
+    canvas.drag((220, 70), (260, 70))
+    assert _objects(lena)[0]["bbox"] == {"top": 40, "left": 100, "height": 60, "width": 160}
+    lena.get_by_test_id("submit").click()
+    expect(lena.get_by_test_id("queue-empty")).to_be_visible()
+
+    # a manager may correct it in review: versions are layers, the edit goes with approve
+    max_ = new_page("manager")
+    sign_in(max_, "max-review@editor.test", PASSWORD)
+    max_.goto(f"/projects/{project.pk}/review/")
+    expect(max_.locator("[data-editor]")).to_have_attribute("data-ready", "true")
+    expect(max_.get_by_test_id("review-editable")).to_be_visible()
+    expect(max_.get_by_test_id("review-label")).to_contain_text("reworked 1×")
+    layers = max_.get_by_test_id("layers")
+    expect(layers.locator("label")).to_have_text(
+        ["lena-review@editor.test (current)", "version 1 · label by lena-review@editor.test"]
+    )
+    layers.get_by_label("version 1 · label by lena-review@editor.test").check()
+    assert [o["bbox"]["width"] for o in _layer_objects(max_)] == [120]
+    expect(max_.get_by_test_id("tool-car")).to_be_disabled()
+    screenshot(max_, "01-review-version-1")
+    layers.get_by_label("lena-review@editor.test (current)").check()
+    assert [o["bbox"]["width"] for o in _objects(max_)] == [160]
+    canvas = Canvas(max_)
+    max_.keyboard.press("0")
+    canvas.drag((180, 70), (180, 90))  # move it down by 20
+    max_.get_by_test_id("review-score").fill("80")
+    max_.get_by_test_id("approve").click()
+    expect(max_.get_by_test_id("queue-empty")).to_be_visible()
+
+    def stored():
+        label = Label.objects.get(project=project, data_row=row)
+        boxes = [a.value["bbox"] for a in Annotation.objects.filter(label=label, kind="bbox")]
+        versions = [
+            (v.number, v.mode, v.author.email)
+            for v in LabelVersion.objects.filter(label=label).order_by("number")
+        ]
+        return label.status, label.score, boxes, versions
+
+    assert run_in_thread(stored) == (
+        "approved",
+        80,
+        [{"top": 60, "left": 100, "height": 60, "width": 160}],
+        [
+            (1, "label", "lena-review@editor.test"),
+            (2, "rework", "lena-review@editor.test"),
+            (3, "review", "max-review@editor.test"),
+        ],
+    )
+
+
+def _layer_objects(page):
+    return page.evaluate(
+        "() => [].concat(...(LabelHubEditor.current.ui.layers || []).map(l => l.objects))"
+    )

@@ -506,8 +506,12 @@
   var helpLink = document.querySelector("[data-open-shortcuts]");
   if (helpLink) helpLink.addEventListener("click", toggleHelp);
 
+  // Keys go to a field only where they type: a ticked radio or checkbox leaves the
+  // shortcuts working.
   function typing(target) {
-    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+    if (!target) return false;
+    if (target.isContentEditable || target.tagName === "TEXTAREA" || target.tagName === "SELECT") return true;
+    return target.tagName === "INPUT" && !/^(radio|checkbox|button|submit|reset)$/.test(target.type);
   }
 
   document.addEventListener("keydown", function (e) {
@@ -541,7 +545,11 @@
       if (deleteSelected()) e.preventDefault();
       return;
     }
-    if (e.key === " " && view && view.setPanning) { e.preventDefault(); view.setPanning(true); return; }
+    if (e.key === " " && view && view.setPanning && !/^(INPUT|BUTTON|SUMMARY)$/.test(e.target.tagName)) {
+      e.preventDefault();  // Space still ticks a focused radio or presses a focused button
+      view.setPanning(true);
+      return;
+    }
     if (e.key === "?") { toggleHelp(); return; }
     if (e.key === "v" || e.key === "V") { setTool("select"); return; }
     if (e.key === "S" && e.shiftKey && !review) { T.openSkip(); e.preventDefault(); return; }
