@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import math
 import struct
+import time
 import zlib
 
 import pytest
@@ -605,3 +606,94 @@ def _layer_objects(page):
     return page.evaluate(
         "() => [].concat(...(LabelHubEditor.current.ui.layers || []).map(l => l.objects))"
     )
+
+
+NOTES_TREE = {
+    "tools": [],
+    "classifications": [
+        {"type": "text", "name": "notes"},
+        {"type": "radio", "name": "clear", "options": [{"label": "yes"}, {"label": "no"}]},
+    ],
+}
+
+
+def test_authentic_input_blocks_paste_and_notes_rapid_entry(new_page):
+    from labelhub.labeling.models import InputEvent
+
+    def seed():
+        project, rows = _project("auth", NOTES_TREE, "text", "A receipt: total 12.50.")
+        Project.objects.filter(pk=project.pk).update(authentic_input_protection=True)
+        return project, rows
+
+    project, (row,) = run_in_thread(seed)
+    page = new_page("labeler")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    _open_editor(page, project, "lena-auth@editor.test")
+    notes = page.get_by_test_id("question-notes").locator("textarea")
+
+    # typed at a person's pace: nothing to note
+    notes.click()
+    page.keyboard.type("total ok", delay=120)
+    # pasted: refused, said, recorded on the row
+    page.evaluate("() => navigator.clipboard.writeText('copied from somewhere else')")
+    page.keyboard.press("Control+v")
+    expect(notes).to_have_value("total ok")
+    expect(page.get_by_test_id("editor-notice")).to_have_text(
+        "Pasting is turned off in this project: type the answer."
+    )
+    # 60 characters in one go: not typed by a person (after the 2 s the rate is taken
+    # over, so the typing above is not counted with it)
+    page.wait_for_timeout(2100)
+    notes.fill("total ok " + "x" * 51)
+
+    def events():
+        return sorted(
+            (e.kind, e.user.email, e.detail)
+            for e in InputEvent.objects.filter(data_row=row).select_related("user")
+        )
+
+    deadline = time.monotonic() + 10
+    while len(run_in_thread(events)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    (paste, rapid) = run_in_thread(events)
+    assert paste == ("paste", "lena-auth@editor.test", {"characters": 26})
+    assert rapid[:2] == ("rapid_entry", "lena-auth@editor.test")
+    assert rapid[2]["characters"] == 60
+
+    # the answer still submits
+    page.get_by_test_id("question-clear").get_by_label("yes").check()
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("queue-empty")).to_be_visible()
+
+
+def test_an_audio_row_plays_and_its_classifications_submit(new_page):
+    project, (row,) = run_in_thread(
+        _project, "audio", NOTES_TREE, "audio", "https://x.test/call.mp3"
+    )
+    page = new_page("labeler")
+    _open_editor(page, project, "lena-audio@editor.test")
+    expect(page.get_by_test_id("asset-audio")).to_have_attribute("src", "https://x.test/call.mp3")
+    expect(page.get_by_test_id("media-note")).to_have_text(
+        "Answer the classifications beside it; drawing on audio rows is not supported yet."
+    )
+    page.get_by_test_id("question-clear").get_by_label("no").check()
+    page.get_by_test_id("question-notes").locator("textarea").fill("two voices")
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("queue-empty")).to_be_visible()
+
+    def answers():
+        return sorted(
+            (a.feature.name, a.value.get("answer"))
+            for a in Annotation.objects.filter(project=project, source="human").select_related(
+                "feature"
+            )
+        )
+
+    assert run_in_thread(answers) == [
+        ("clear", {"name": "no", "schemaId": _schema(project, "no")}),
+        ("notes", "two voices"),
+    ]
+
+
+def _schema(project, name):
+    return run_in_thread(lambda: project.ontology.features.get(name=name).schema_id)

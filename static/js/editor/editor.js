@@ -285,6 +285,10 @@
     renderSelected();
     renderObjects();
     renderMissing();
+    updateHistoryButtons();
+  }
+
+  function updateHistoryButtons() {
     var undo = toolbar.querySelector("[data-testid=undo]"), redo = toolbar.querySelector("[data-testid=redo]");
     if (undo) undo.disabled = ui.readOnly || !store.past.length;
     if (redo) redo.disabled = ui.readOnly || !store.future.length;
@@ -298,7 +302,14 @@
   store.subscribe(function (state, name) {
     if (ui.selected && !m.find(state, ui.selected)) ui.selected = null;
     if (view) view.render();
-    refreshPanels();
+    // a move or a resize changes no line of the objects list: only its panel is redrawn
+    if (/^(move|resize|move vertex)$/.test(name)) {
+      renderSelected();
+      renderMissing();
+      updateHistoryButtons();
+    } else {
+      refreshPanels();
+    }
     // typing in a global free-text answer keeps its field (and the caret) as it is
     var active = document.activeElement;
     if (!(globalsBox && active && active.tagName === "TEXTAREA" && globalsBox.contains(active))) renderGlobals();
