@@ -308,3 +308,105 @@ def test_text_row_shows_its_text_escaped(workspace, admin, loop):
     assert 'data-testid="text-editor">Rain on &lt;b&gt;Main&lt;/b&gt; street</div>' in html
     assert page_data(html)["text"] == "Rain on <b>Main</b> street"
     assert "<img" not in html.split('data-testid="task-asset"')[1].split("</section>")[0]
+
+
+@pytest.mark.parametrize(
+    ("media", "row_data", "element"),
+    [
+        (
+            "video",
+            "https://x.test/v.mp4",
+            '<video controls preload="metadata" src="https://x.test/v.mp4" data-testid="asset-video">',
+        ),
+        (
+            "audio",
+            "https://x.test/a.mp3",
+            '<audio controls preload="metadata" src="https://x.test/a.mp3" data-testid="asset-audio">',
+        ),
+        (
+            "document",
+            "https://x.test/d.pdf",
+            '<iframe class="asset-frame" src="https://x.test/d.pdf"',
+        ),
+        (
+            "html",
+            "https://x.test/p.html",
+            '<iframe class="asset-frame" sandbox="" src="https://x.test/p.html"',
+        ),
+        (
+            "conversational",
+            "https://x.test/c.json",
+            '<iframe class="asset-frame" sandbox="" src="https://x.test/c.json"',
+        ),
+        (
+            "llm_chat",
+            "https://x.test/chat.json",
+            '<iframe class="asset-frame" sandbox="" src="https://x.test/chat.json"',
+        ),
+        (
+            "geospatial",
+            "https://x.test/tile.png",
+            '<img class="asset-tile" src="https://x.test/tile.png"',
+        ),
+        (
+            "conversational",
+            '{"messages": [{"user": "a", "text": "<hi>"}]}',
+            '<pre class="asset-raw" data-testid="asset-raw">{&quot;messages&quot;: [{&quot;user&quot;: &quot;a&quot;, &quot;text&quot;: &quot;&lt;hi&gt;&quot;}]}</pre>',
+        ),
+    ],
+)
+def test_other_media_show_in_the_browsers_own_players(loop, media, row_data, element):
+    project, rows, labeler, _, _ = loop
+    DataRow.objects.filter(pk=rows[0].pk).update(media_type=media, row_data=row_data)
+    client = client_for(labeler)
+    html = client.get(client.get(f"/projects/{project.pk}/label/").url).content.decode()
+    assert element in html
+    assert 'data-testid="media-note">Answer the classifications beside it; drawing on' in html
+    data = page_data(html)
+    assert (data["media"], data["text"]) == (media, None)
+    # the global questions are there to answer, whatever the media
+    assert [c["name"] for c in data["ontology"]["classifications"]] == ["weather", "notes"]
+
+
+def test_page_data_gives_the_editor_tools_with_nested_questions(loop):
+    project, rows, labeler, _, _ = loop
+    client = client_for(labeler)
+    html = client.get(client.get(f"/projects/{project.pk}/label/").url).content.decode()
+    (car,) = page_data(html)["ontology"]["tools"]
+    feature = project.ontology.features.get(name="Car")
+
+    def option(name):
+        return project.ontology.features.get(name=name, parent__name="occluded").schema_id
+
+    assert car == {
+        "featureSchemaId": feature.schema_id,
+        "name": "Car",
+        "tool": "rectangle",
+        "color": car["color"],
+        "required": False,
+        "classifications": [
+            {
+                "featureSchemaId": project.ontology.features.get(name="occluded").schema_id,
+                "name": "occluded",
+                "type": "radio",
+                "required": True,
+                "options": [
+                    {
+                        "featureSchemaId": car["classifications"][0]["options"][0][
+                            "featureSchemaId"
+                        ],
+                        "label": "yes",
+                        "options": [],
+                    },
+                    {
+                        "featureSchemaId": car["classifications"][0]["options"][1][
+                            "featureSchemaId"
+                        ],
+                        "label": "no",
+                        "options": [],
+                    },
+                ],
+            }
+        ],
+    }
+    assert re.fullmatch(r"#[0-9A-Fa-f]{6}", car["color"])
