@@ -134,6 +134,7 @@
       toolbar.appendChild(zoom);
     }
     toolbar.appendChild(actionButton("shortcuts", "?", "?", toggleHelp, "Keyboard shortcuts"));
+    if (view && view.view) onView(view.view);
   }
 
   function toolButton(id, name, key, colour, enabled) {
