@@ -454,7 +454,7 @@ def _development_site_url(addr: str) -> str:
     it becomes the loopback host (set ``SITE_URL`` to reach the site from elsewhere).
     """
     host, _, port = addr.strip().rpartition(":")
-    if host in {"", "0.0.0.0", "::", "[::]"}:
+    if host in {"", "0.0.0.0", "::", "[::]"}:  # noqa: S104 -- read, not bound: mapped away
         host = "127.0.0.1"
     return f"http://{host}:{port or 8000}"
 
