@@ -446,5 +446,27 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+
+def _development_site_url(addr: str) -> str:
+    """The base of e-mailed links when only ``LABELHUB_ADDR`` says where the site is.
+
+    ``scripts/demo`` serves on ``LABELHUB_ADDR`` (host:port); invitation links must point
+    there, not at the default port. A wildcard bind address is no place to browse to, so
+    it becomes the loopback host (set ``SITE_URL`` to reach the site from elsewhere).
+    """
+    host, _, port = addr.strip().rpartition(":")
+    if host in {"", "0.0.0.0", "::", "[::]"}:  # noqa: S104 -- read, not bound: mapped away
+        host = "127.0.0.1"
+    return f"http://{host}:{port or 8000}"
+
+
+# Production names its public address explicitly; in development the address the web
+# process listens on (the Procfile's LABELHUB_ADDR) is where people open the site.
+SITE_URL = env.str(
+    "SITE_URL",
+    default="http://127.0.0.1:8000"
+    if PRODUCTION
+    else _development_site_url(env.str("LABELHUB_ADDR", default="127.0.0.1:8000")),
+)
 CSRF_FAILURE_VIEW = "labelhub.core.views.csrf_failure"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from labelhub.labeling.models import Task
+from django.db.models import Count
+
+from labelhub.labeling.models import Label, Task
 from labelhub.labeling.services.tasks import tasks_purge_chunk
 
 
@@ -28,3 +30,15 @@ def task_count(project_id: Any) -> int:
 def purge_tasks(project_id: Any) -> int:
     """Delete one chunk of a project's tasks."""
     return tasks_purge_chunk(project_id=project_id)
+
+
+def label_counts(workspace_ids: Sequence[Any]) -> dict[Any, int]:
+    """Labels per workspace (part of where a sign-in lands first)."""
+    counts = (
+        Label.objects.filter(workspace_id__in=list(workspace_ids))
+        .order_by()
+        .values("workspace_id")
+        .annotate(n=Count("pk"))
+        .values_list("workspace_id", "n")
+    )
+    return dict(counts)

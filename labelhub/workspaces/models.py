@@ -99,3 +99,21 @@ class Membership(OpaqueIdModel):
     def role_label(self) -> str:
         """Display name of the role held (the custom role's name for custom roles)."""
         return self.custom_role.name if self.custom_role_id else self.get_role_display()
+
+
+class LastWorkspace(OpaqueIdModel):
+    """The workspace a user last chose: where they land when they sign in again.
+
+    A row of its own rather than a session value, so the choice outlives signing out and
+    works on every device; and not a membership field, because tenant admins enter
+    workspaces they hold no membership in.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    chosen_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} last worked in {self.workspace}"

@@ -8,7 +8,15 @@ from django.db.models import Q, QuerySet
 
 from labelhub.core.errors import NotFound
 from labelhub.core.ids import parse_id
-from labelhub.workspaces.models import Membership, Role, Tenant, TenantAdmin, Workspace
+from labelhub.workspaces import hooks
+from labelhub.workspaces.models import (
+    LastWorkspace,
+    Membership,
+    Role,
+    Tenant,
+    TenantAdmin,
+    Workspace,
+)
 
 
 def membership_get(*, workspace: Workspace, user: Any) -> Membership | None:
@@ -69,7 +77,7 @@ SESSION_WORKSPACE_KEY = "current_workspace_id"
 
 
 def current_workspace_for(request: Any) -> Workspace | None:
-    """Return the workspace a request acts in: the session's choice, else the first one."""
+    """Return the workspace a request acts in: the session's choice, else the default."""
     cached = getattr(request, "_labelhub_workspace", False)
     if cached is not False:
         return cached
@@ -83,8 +91,36 @@ def _resolve_workspace(request: Any) -> Workspace | None:
         return None
     session = getattr(request, "session", None)
     wanted = parse_id(session.get(SESSION_WORKSPACE_KEY)) if session is not None else None
-    ids = [w.pk for w in workspaces_for_user(user=user)]
-    chosen = wanted if wanted in ids else (ids[0] if ids else None)
+    ids = list(workspaces_for_user(user=user).values_list("pk", flat=True))
+    chosen = wanted if wanted in ids else _default_among(user, ids)
     if chosen is None:
         return None
     return Workspace.objects.select_related("tenant").get(pk=chosen)
+
+
+def default_workspace_for(*, user: Any) -> Workspace | None:
+    """Where a user lands without a choice in the session (see ``_default_among``)."""
+    chosen = _default_among(user, list(workspaces_for_user(user=user).values_list("pk", flat=True)))
+    return Workspace.objects.select_related("tenant").get(pk=chosen) if chosen else None
+
+
+def _default_among(user: Any, ids: list[Any]) -> Any:
+    """The workspace (of ``ids``, ordered by name) the user last chose while they may still
+    enter it; else the one holding the most projects, data rows and labels together, the
+    first by name on a tie or when all are empty.
+
+    Most work, not most of the user's own work: a new member has none anywhere, and the
+    busiest workspace is where there is something to see (the demo puts everything in
+    *Vision*, while *Text & Documents* comes first by name and holds nothing).
+    """
+    if len(ids) <= 1:
+        return ids[0] if ids else None
+    last = (
+        LastWorkspace.objects.filter(user=user, workspace_id__in=ids)
+        .values_list("workspace_id", flat=True)
+        .first()
+    )
+    if last is not None:
+        return last
+    activity = hooks.workspace_activity(ids)
+    return max(ids, key=lambda pk: activity.get(pk, 0))  # max keeps the first of equals

@@ -9,8 +9,20 @@ from django.db import IntegrityError, transaction
 from labelhub.core.audit import audit_record
 from labelhub.core.errors import Conflict, NotFound
 from labelhub.core.validation import clean_text
-from labelhub.workspaces.models import Membership, Role, Tenant, TenantAdmin, Workspace
-from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY, access_workspace, is_tenant_admin
+from labelhub.workspaces.models import (
+    LastWorkspace,
+    Membership,
+    Role,
+    Tenant,
+    TenantAdmin,
+    Workspace,
+)
+from labelhub.workspaces.selectors import (
+    SESSION_WORKSPACE_KEY,
+    access_workspace,
+    default_workspace_for,
+    is_tenant_admin,
+)
 
 
 def _clean_name(name: Any, *, field: str = "name", max_length: int = 120) -> str:
@@ -73,5 +85,25 @@ def workspace_create(*, tenant: Tenant, actor: Any, name: str) -> Workspace:
 def workspace_switch(*, session: Any, user: Any, workspace_id: Any) -> Workspace:
     """Make a workspace the session's current one; non-members get NotFound."""
     workspace = access_workspace(user=user, id=workspace_id)
-    session[SESSION_WORKSPACE_KEY] = str(workspace.pk)
+    workspace_enter(session=session, user=user, workspace=workspace)
     return workspace
+
+
+def workspace_enter(*, session: Any, user: Any, workspace: Workspace) -> None:
+    """Work in ``workspace`` from now on, in this session and after the next sign-in.
+
+    The caller has checked that the user may enter it (a switch, an accepted invitation,
+    the first run).
+    """
+    session[SESSION_WORKSPACE_KEY] = str(workspace.pk)
+    LastWorkspace.objects.update_or_create(user=user, defaults={"workspace": workspace})
+
+
+def session_start(*, session: Any, user: Any) -> None:
+    """At sign-in, put the user in the workspace they last chose, else the busiest one.
+
+    Stored in the session so the choice is worked out once per sign-in, not per request.
+    """
+    workspace = default_workspace_for(user=user)
+    if workspace is not None:
+        session[SESSION_WORKSPACE_KEY] = str(workspace.pk)

@@ -15,8 +15,7 @@ from labelhub.accounts.views import MODEL_BACKEND
 from labelhub.core.errors import ApplicationError
 from labelhub.core.views import apply_error_to_form
 from labelhub.workspaces.models import Tenant
-from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY
-from labelhub.workspaces.services import tenant_create
+from labelhub.workspaces.services import tenant_create, workspace_enter
 
 
 @require_http_methods(["GET", "POST"])
@@ -41,7 +40,7 @@ def setup(request):
             apply_error_to_form(form, exc)
         else:
             login(request, user, backend=MODEL_BACKEND)
-            request.session[SESSION_WORKSPACE_KEY] = str(workspace.pk)
+            workspace_enter(session=request.session, user=user, workspace=workspace)
             messages.success(request, "LabelHub is ready. Invite your team from Members.")
             return redirect("console:home")
     return render(request, "accounts/setup.html", {"form": form})

@@ -754,7 +754,8 @@ class TestGroupDetail:
         assert not Group.objects.exists()
         doc = dom(web.get("/groups/"))
         assert messages(doc) == ["Group Night shift deleted."]
-        assert rows(doc.one("table", data_testid="groups-table")) == [["No groups yet."]]
+        assert doc.all("table", data_testid="groups-table") == []
+        assert "No groups yet" in doc.one(data_testid="empty-state").text
 
 
 # --- API keys -------------------------------------------------------------------------------
@@ -768,7 +769,12 @@ class TestApiKeysPage:
     def test_create_shows_the_secret_exactly_once(self, web, workspace, admin):
         doc = dom(web.get("/api-keys/"))
         assert doc.all(data_testid="new-secret") == []
-        assert rows(doc.one("table", data_testid="own-keys")) == [["No keys."]]
+        assert rows(doc.one("table", data_testid="own-keys")) == [
+            [
+                "You have no keys yet. Create one below to call the API from a script or CI; "
+                "its secret is shown once."
+            ]
+        ]
 
         r = web.post("/api-keys/", {"action": "create", "name": "CI pipeline"})
         assert r.status_code == 200

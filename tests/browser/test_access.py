@@ -16,7 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from labelhub.access.models import ApiKey, CustomRole, Group
 from labelhub.access.permissions import Permission
-from tests.browser.support import ADMIN_EMAIL, LABELER_EMAIL, sign_in, switch_workspace
+from tests.browser.support import ADMIN_EMAIL, LABELER_EMAIL, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_data")]
 
@@ -44,8 +44,7 @@ def permission(form: Locator, label: str) -> Locator:
 def test_admin_builds_a_role_a_group_and_a_key(new_page, screenshot):
     page = new_page("admin")
     sign_in(page, ADMIN_EMAIL)
-    expect(heading(page)).to_have_text("Text & Documents")
-    switch_workspace(page, "Vision")
+    expect(heading(page)).to_have_text("Vision")  # sign-in lands in the busiest workspace
     nav = page.locator("nav.sidenav")
 
     # --- Roles: a project role built with the scope filter --------------------------------
@@ -265,8 +264,7 @@ def test_admin_builds_a_role_a_group_and_a_key(new_page, screenshot):
 def test_deleting_a_role_in_use_asks_for_a_replacement(new_page, screenshot):
     page = new_page("admin")
     sign_in(page, ADMIN_EMAIL)
-    expect(heading(page)).to_have_text("Text & Documents")
-    switch_workspace(page, "Vision")
+    expect(heading(page)).to_have_text("Vision")  # sign-in lands in the busiest workspace
     page.locator("nav.sidenav").get_by_role("link", name="Roles").click()
     page.get_by_test_id("custom-roles").get_by_role("link", name="Senior Reviewer").click()
     expect(heading(page)).to_have_text(re.compile(r"^Senior Reviewer\s+project role$"))

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from labelhub.core.models import AuditLogEntry
 from labelhub.workspaces.models import Workspace
-from tests.browser.support import ADMIN_EMAIL, sign_in
+from tests.browser.support import ADMIN_EMAIL, sign_in, switch_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_data")]
 
@@ -46,7 +46,8 @@ def authenticator_code(secret: str, *, at: float | None = None) -> str:
 def test_admin_enrols_then_signs_in_with_the_code(new_page, screenshot):
     page = new_page("admin")
     sign_in(page, ADMIN_EMAIL)
-    expect(heading(page)).to_have_text("Text & Documents")
+    expect(heading(page)).to_have_text("Vision")
+    switch_workspace(page, "Text & Documents")  # remembered: the code sign-in lands there
     nav = page.locator("nav.sidenav")
 
     # The admin turns the rule on for the workspace...

@@ -35,7 +35,6 @@ from labelhub.core.serializers import AuditLogEntrySerializer
 from labelhub.workspaces import selectors
 from labelhub.workspaces import services as workspace_services
 from labelhub.workspaces.models import Membership, Tenant, Workspace
-from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY
 
 
 def _me_payload(request, workspace: Workspace | None) -> dict:
@@ -264,7 +263,9 @@ class InvitationAcceptView(WorkspaceScopedView):
         )
         if not request.user.is_authenticated:
             login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
-        request.session[SESSION_WORKSPACE_KEY] = str(membership.workspace_id)
+        workspace_services.workspace_enter(
+            session=request.session, user=user, workspace=membership.workspace
+        )
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 

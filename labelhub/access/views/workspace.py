@@ -38,7 +38,6 @@ from labelhub.core.views import apply_error_to_form, flash_error
 from labelhub.workspaces import selectors
 from labelhub.workspaces import services as workspace_services
 from labelhub.workspaces.models import Role, Tenant, Workspace
-from labelhub.workspaces.selectors import SESSION_WORKSPACE_KEY
 
 
 def home(request):
@@ -347,7 +346,9 @@ def accept_invitation(request, token: str):
                     password=form.cleaned_data["password1"],
                 )
                 login(request, user, backend=MODEL_BACKEND)
-            request.session[SESSION_WORKSPACE_KEY] = str(membership.workspace_id)
+            workspace_services.workspace_enter(
+                session=request.session, user=user, workspace=membership.workspace
+            )
             messages.success(request, f"Welcome to {membership.workspace.name}.")
             return redirect("console:home")
         except _FormInvalid:

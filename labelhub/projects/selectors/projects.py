@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -11,7 +12,7 @@ from labelhub.access.authz import actor_user, can, key_limit, permissions_for
 from labelhub.access.permissions import Permission
 from labelhub.core.errors import NotFound, ValidationFailed
 from labelhub.core.ids import parse_id
-from labelhub.projects.models import Project, Tag
+from labelhub.projects.models import DataRow, Project, Tag
 from labelhub.workspaces.models import Workspace
 
 SORTS = {
@@ -95,3 +96,19 @@ def access_project(
     if permission != Permission.VIEW_PROJECT and not can(actor, permission, project):
         raise NotFound("Project not found.")
     return project
+
+
+def workspace_activity(workspace_ids: Sequence[Any]) -> dict[Any, int]:
+    """Projects plus data rows per workspace (part of where a sign-in lands first)."""
+    out: dict[Any, int] = {}
+    for model in (Project, DataRow):
+        counts = (
+            model.objects.filter(workspace_id__in=list(workspace_ids))
+            .order_by()
+            .values("workspace_id")
+            .annotate(n=Count("pk"))
+            .values_list("workspace_id", "n")
+        )
+        for workspace_id, n in counts:
+            out[workspace_id] = out.get(workspace_id, 0) + n
+    return out

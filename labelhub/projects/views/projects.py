@@ -62,6 +62,8 @@ class ProjectListView(ConsoleView, View):
                 "tags": tags,
                 "chosen_tags": chosen,
                 "search": request.GET.get("search", ""),
+                # "No projects match." only under a filter; else the page explains itself
+                "filtered": bool(chosen or request.GET.get("search", "").strip()),
                 "sort": sort,
                 "form": form,
                 "can_create": can(request.user, Permission.CREATE_PROJECTS, self.workspace),
