@@ -266,6 +266,23 @@ def new_page(browser, live_url, request, csp_violations) -> Iterator[Callable]:
                 pass
     for context in contexts:
         context.close()
+    if contexts:
+        _wait_for_timers_paused()
+
+
+def _wait_for_timers_paused(timeout: float = 5.0) -> None:
+    """Closing a task page closes its socket, and the server then pauses the page's timer
+    in its own thread. Wait for that write: the database flush after the test would
+    otherwise race it (SQLite answers "table is locked" and the next test finds tables
+    half emptied)."""
+    from labelhub.labeling.models import WorkSession
+
+    def counting() -> bool:
+        return WorkSession.objects.filter(counting_since__isnull=False).exists()
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and run_in_thread(counting):
+        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -44,14 +44,28 @@ def test_admin_builds_an_ontology_with_the_form_editor_and_the_json_view(new_pag
     expect(page.locator("nav.sidenav a.active")).to_have_text("Ontologies")
     rows = page.get_by_test_id("ontologies-table").locator("tbody tr")
     expect(rows.locator("td:first-child a")).to_have_text(["Receipt fields", "Street objects"])
-    expect(page.locator('tr[data-ontology="Street objects"] td').nth(2)).to_have_text("11")
+    expect(page.locator('tr[data-ontology="Street objects"] td').nth(2)).to_have_text("17")
     screenshot(page, "01-list")
 
-    # The demo's street objects: a radio nested under the Car tool, a global checklist.
+    # The demo's street objects: a radio nested under the Car tool (with questions of its
+    # own under "Yes"), a global checklist.
     rows.get_by_role("link", name="Street objects").click()
     expect(heading(page)).to_have_text(re.compile(r"^Street objects\s+Image$"))
     expect(tree(page, "tools-tree").locator("td:first-child")).to_have_text(
-        ["Car", "Occluded", "Yes (yes)", "No (no)", "Road", "Pedestrian"]
+        [
+            "Car",
+            "Occluded",
+            "Yes (yes)",
+            "How much",
+            "Partly (partly)",
+            "Mostly (mostly)",
+            "Hidden by",
+            "No (no)",
+            "Road",
+            "Pedestrian",
+            "Lane marking",
+            "Follows",
+        ]
     )
     expect(tree(page, "classifications-tree").locator("td:first-child")).to_have_text(
         ["Weather", "sunny", "rain", "fog", "snow"]
