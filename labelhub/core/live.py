@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from labelhub.core.errors import ApplicationError
 
@@ -105,10 +106,24 @@ def handle_message(user: Any, content: dict[str, Any], state: dict[str, Any]) ->
         return {"type": "error", "code": exc.code, "message": exc.message, "of": content["type"]}
 
 
+#: a close handler that meets a locked database tries again this many times (SQLite's
+#: shared-cache tables answer "locked" at once instead of waiting)
+CLOSE_ATTEMPTS = 5
+
+
 def socket_closed(user: Any, state: dict[str, Any]) -> None:
-    """Tell every close handler; one failing must not stop the others."""
+    """Tell every close handler; one failing must not stop the others. A locked
+    database is waited for (a closing socket's timer must still stop)."""
     for handler in _CLOSERS:
-        try:
-            handler(user, state)
-        except Exception:  # noqa: BLE001 - a close handler's failure is logged, not raised
-            logger.warning("live close handler %s failed", handler, exc_info=True)
+        for attempt in range(CLOSE_ATTEMPTS):
+            try:
+                handler(user, state)
+                break
+            except OperationalError as exc:
+                if "locked" not in str(exc) or attempt == CLOSE_ATTEMPTS - 1:
+                    logger.warning("live close handler %s failed", handler, exc_info=True)
+                    break
+                time.sleep(0.05 * (attempt + 1))
+            except Exception:  # noqa: BLE001 - a close handler's failure is logged, not raised
+                logger.warning("live close handler %s failed", handler, exc_info=True)
+                break

@@ -132,7 +132,7 @@ def test_tour_admin(new_page, screenshot):
 
     # Ontologies.
     nav(page, "Ontologies")
-    expect(page.locator('tr[data-ontology="Street objects"] td:nth-child(3)')).to_have_text("11")
+    expect(page.locator('tr[data-ontology="Street objects"] td:nth-child(3)')).to_have_text("17")
     page.get_by_role("link", name="Street objects").click()
     tools = page.get_by_test_id("tools-tree")
     for name in ("Car", "Occluded", "Road", "Pedestrian"):
@@ -161,11 +161,11 @@ def test_tour_admin(new_page, screenshot):
     row = DataRow.objects.get(global_key="street-cam-004")
     page.goto(f"{page.url}{row.pk}/")  # the row's page (the tab links each row to it)
     expect(page.locator("h2.row-title code")).to_have_text("street-cam-004")
-    # Model v1's and v2's pre-labels (5 cars, the pedestrian), and the approved label's 4.
+    # Model v1's and v2's pre-labels (5 cars, the pedestrian), and the approved label's 5 (with a Follows arrow).
     objects = page.get_by_test_id("objects")
-    expect(objects.locator("h2 .small")).to_have_text("10")
+    expect(objects.locator("h2 .small")).to_have_text("11")
     expect(objects.locator(".badge-source-prelabel")).to_have_count(6)
-    expect(objects.locator(".badge-source-human")).to_have_count(4)
+    expect(objects.locator(".badge-source-human")).to_have_count(5)
     expect(page.locator(".overlay .source-prelabel")).to_have_count(6)
     screenshot(page, "10-data-row-prelabels")
 
@@ -242,6 +242,17 @@ def test_tour_manager(new_page, screenshot):
     expect(page.locator("main")).to_contain_text(email("labeler1"))  # the label's author
     expect(page.get_by_role("button", name="Approve")).to_be_visible()
     expect(page.get_by_role("button", name="Reject")).to_be_visible()
+    # the label on the canvas: three cars, the pedestrian, and "Follows" between two cars
+    expect(page.locator("[data-editor]")).to_have_attribute("data-ready", "true")
+    expect(page.get_by_test_id("object-item")).to_have_text(
+        [
+            re.compile(r"^Car 1"),
+            re.compile(r"^Car 2"),
+            re.compile(r"^Car 3"),
+            re.compile(r"^Follows: Car 2 → Car 1"),
+            re.compile(r"^Pedestrian 1"),
+        ]
+    )
     screenshot(page, "04-review-task")
     leave_task(page)
 
@@ -285,7 +296,25 @@ def test_tour_labeler2(new_page, screenshot):
     expect(page.get_by_test_id("timer-value")).to_be_visible()
     expect(page.get_by_text("Weather", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Submit")).to_be_visible()
+    # the editor: the ontology's tools with their hotkeys; 1 and a drag draw a car
+    expect(page.locator("[data-editor]")).to_have_attribute("data-ready", "true")
+    expect(page.get_by_test_id("toolbar").locator("[data-tool]")).to_have_text(
+        ["SelectV", "Car1", "Road2", "Pedestrian3", "Lane marking4", "Follows5"]
+    )
+    expect(page.get_by_test_id("objects-count")).to_have_text("0")
+    page.keyboard.press("1")
+    box = page.get_by_test_id("canvas").bounding_box()
+    page.mouse.move(box["x"] + 100, box["y"] + 120)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 220, box["y"] + 200, steps=5)
+    page.mouse.up()
+    expect(page.get_by_test_id("objects-count")).to_have_text("1")
+    expect(page.get_by_test_id("selected-object").locator("h2")).to_have_text("Car 1")
+    expect(page.get_by_test_id("draft-status")).to_contain_text("Draft saved at")
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("shortcuts-help")).to_be_visible()
     screenshot(page, "01-label-task")
+    page.keyboard.press("Escape")
     leave_task(page)
 
     # Notifications, and a live event from the admin.

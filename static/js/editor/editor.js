@@ -166,23 +166,30 @@
   var globalsBox = document.querySelector("[data-globals]");
   var missingBox = document.querySelector("[data-missing]");
 
-  function objectLabel(line, n) {
+  // The objects on show: the label being made, or the review layers chosen.
+  function shownObjects() {
+    return ui.layers ? [].concat.apply([], ui.layers.map(function (l) { return l.objects; })) : store.state.objects;
+  }
+
+  // How an object is named in the lists: "Car 2", "Follows: Car 2 → Car 1", "Total “12.50”".
+  function objectLabel(line) {
     var f = features[m.idOf(line)];
     var name = (f && f.name) || line.name || "?";
     if (line.relationship) {
-      var a = m.find(store.state, line.relationship.source), b = m.find(store.state, line.relationship.target);
+      var shown = { objects: shownObjects() };
+      var a = m.find(shown, line.relationship.source), b = m.find(shown, line.relationship.target);
       return name + ": " + (a ? objectName(a) : "?") + " → " + (b ? objectName(b) : "?");
     }
     if (line.location && data.text) {
       var chars = Array.from(data.text).slice(line.location.start, line.location.end).join("");
       return name + " “" + (chars.length > 40 ? chars.slice(0, 40) + "…" : chars) + "”";
     }
-    return name + " " + n;
+    return objectName(line);
   }
 
   function objectName(line) {
     var f = features[m.idOf(line)];
-    var same = store.state.objects.filter(function (o) { return m.idOf(o) === m.idOf(line) && !o.relationship; });
+    var same = shownObjects().filter(function (o) { return m.idOf(o) === m.idOf(line) && !o.relationship; });
     return ((f && f.name) || line.name || "?") + " " + (same.indexOf(line) + 1);
   }
 
@@ -190,20 +197,17 @@
     if (!objectsBox) return;
     var list = objectsBox.querySelector("[data-objects-list]");
     list.textContent = "";
-    var counts = {};
-    var objects = ui.layers ? [].concat.apply([], ui.layers.map(function (l) { return l.objects; })) : store.state.objects;
+    var objects = shownObjects();
     objectsBox.querySelector("[data-objects-count]").textContent = String(objects.length);
     objects.forEach(function (line) {
-      var id = m.idOf(line);
-      counts[id] = (counts[id] || 0) + (line.relationship ? 0 : 1);
-      var f = features[id] || {};
+      var f = features[m.idOf(line)] || {};
       var item = el("li", {
         className: "object-item" + (line.uuid === ui.selected ? " selected" : ""),
         "data-uuid": line.uuid, "data-testid": "object-item",
       });
       var swatch = el("span", { className: "swatch", "aria-hidden": "true" });
       swatch.style.setProperty("background", f.color || "#888");
-      var pick = el("button", { type: "button", className: "linklike object-name", text: objectLabel(line, counts[id]) });
+      var pick = el("button", { type: "button", className: "linklike object-name", text: objectLabel(line) });
       pick.prepend(swatch);
       pick.addEventListener("click", function () { select(line.uuid); });
       item.appendChild(pick);
@@ -230,11 +234,11 @@
 
   function renderSelected() {
     if (!selectedBox) return;
-    var line = ui.selected && m.find(ui.layers ? { objects: [].concat.apply([], ui.layers.map(function (l) { return l.objects; })) } : store.state, ui.selected);
+    var line = ui.selected && m.find({ objects: shownObjects() }, ui.selected);
     selectedBox.hidden = !line;
     if (!line) return;
     var f = features[m.idOf(line)] || { name: line.name, classifications: [] };
-    selectedBox.querySelector("[data-selected-name]").textContent = objectLabel(line, "");
+    selectedBox.querySelector("[data-selected-name]").textContent = objectLabel(line);
     var conf = selectedBox.querySelector("[data-selected-confidence]");
     var isPre = store.state.origin[line.uuid] === "prelabel" && !ui.layers;
     conf.hidden = !isPre;
