@@ -66,6 +66,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from _support import (  # noqa: E402
     free_port,
     out,
@@ -74,6 +75,8 @@ from _support import (  # noqa: E402
     stop_group,
     wait_until_listening,
 )
+
+from tests.browser.conftest import CHROMIUM_ARGS  # noqa: E402 - the browser tests' flags
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -85,16 +88,6 @@ DRAG_IMAGE = (250.0, 150.0)  # how far a drag moves the box, in image pixels
 VIEWPORT = {"width": 1280, "height": 800}
 GOAL_TTI_MS = 1500.0
 GOAL_FRAME_P95_MS = 32.0
-# as tests/browser/conftest.py's CHROMIUM_ARGS
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # In every document, before its scripts: when the editor is ready with its objects, the
 # time (ms since navigation start), and the end of the next animation frame (Konva draws

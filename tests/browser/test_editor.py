@@ -487,9 +487,8 @@ def test_shortcuts_panel_and_escape_cancels_a_polygon(new_page):
 
 
 def _reviewed_project():
-    from labelhub.access import services as access
     from labelhub.labeling.services import queue, work
-    from tests.labeling.helpers import task_of
+    from tests.labeling.helpers import grant_review_only, task_of
 
     project, (row,) = _project("review", IMAGE_TREE, "image", _image())
     workspace = project.workspace
@@ -497,16 +496,7 @@ def _reviewed_project():
     # a reviewer whose role may not rework: the label is shown, not editable
     rob = make_member(workspace, Role.PROJECT_BASED, email="rob-review@editor.test", name="Rob")
     admin = workspace.memberships.get(user__email="admin-review@editor.test").user
-    checker = access.custom_role_create(
-        workspace=workspace,
-        actor=admin,
-        name="Checker",
-        scope="project",
-        permissions=["view_project", "review"],
-    )
-    access.project_grant_set(
-        workspace=workspace, actor=admin, project=project, user_id=rob.pk, role=str(checker.pk)
-    )
+    grant_review_only(workspace, admin, project, rob)
     make_member(workspace, Role.TEAM_MANAGER, email="max-review@editor.test", name="Max")
     queue.queue_next(project=project, actor=lena)
     box = {"top": 40, "left": 100, "height": 60, "width": 120}

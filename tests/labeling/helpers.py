@@ -104,3 +104,20 @@ def schema_id(project, *names: str) -> str:
         feature = FeatureSchema.objects.get(ontology=project.ontology, parent=parent, name=name)
         parent = feature
     return parent.schema_id
+
+
+def grant_review_only(workspace, admin, project, user):
+    """Give ``user`` a custom project role that may review but not rework ("Checker")."""
+    from labelhub.access import services as access
+
+    role = access.custom_role_create(
+        workspace=workspace,
+        actor=admin,
+        name="Checker",
+        scope="project",
+        permissions=["view_project", "review"],
+    )
+    access.project_grant_set(
+        workspace=workspace, actor=admin, project=project, user_id=user.pk, role=str(role.pk)
+    )
+    return role

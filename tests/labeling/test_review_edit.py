@@ -11,7 +11,6 @@ import re
 import pytest
 from django.test import Client
 
-from labelhub.access import services as access
 from labelhub.labeling.models import (
     Annotation,
     Label,
@@ -25,7 +24,15 @@ from labelhub.labeling.services import queue, work
 from labelhub.labeling.services.workflow import workflow_of
 from labelhub.workspaces.models import Role
 from tests.factories import make_member
-from tests.labeling.helpers import TREE, make_loop_project, people, schema_id, task_of, weather
+from tests.labeling.helpers import (
+    TREE,
+    grant_review_only,
+    make_loop_project,
+    people,
+    schema_id,
+    task_of,
+    weather,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -148,16 +155,7 @@ def test_without_the_rework_permission_the_edit_is_refused_and_nothing_changes(
     project, rows = make_loop_project(workspace, admin, rows=1)
     (ann, *_), _ = people(workspace, n_reviewers=0)
     checker = make_member(workspace, Role.PROJECT_BASED, email="checker@alpha.test")
-    role = access.custom_role_create(
-        workspace=workspace,
-        actor=admin,
-        name="Checker",
-        scope="project",
-        permissions=["view_project", "review"],
-    )
-    access.project_grant_set(
-        workspace=workspace, actor=admin, project=project, user_id=checker.pk, role=str(role.pk)
-    )
+    grant_review_only(workspace, admin, project, checker)
     task = task_of(project, rows[0])
     queue.queue_next(project=project, actor=ann)
     label = work.label_submit(task=task, actor=ann, annotations=weather("sunny"))
