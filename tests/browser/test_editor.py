@@ -93,7 +93,7 @@ def _image(width=640, height=400) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def _project(name, tree, media, row_data, *, rows=1, threshold=0.0):
+def _project(name, tree, media, row_data, *, rows=1, threshold=0.0, **batch_options):
     workspace = make_workspace(f"Editor {name}")
     admin = make_member(workspace, Role.ADMIN, email=f"admin-{name}@editor.test")
     make_member(workspace, Role.LABELER, email=f"lena-{name}@editor.test", name="Lena")
@@ -114,7 +114,11 @@ def _project(name, tree, media, row_data, *, rows=1, threshold=0.0):
         for i in range(rows)
     ]
     batches.batch_create(
-        project=project, actor=admin, name="Batch 1", data_row_ids=[str(r.pk) for r in made]
+        project=project,
+        actor=admin,
+        name="Batch 1",
+        data_row_ids=[str(r.pk) for r in made],
+        **batch_options,
     )
     return project, made
 
@@ -687,3 +691,51 @@ def test_an_audio_row_plays_and_its_classifications_submit(new_page):
 
 def _schema(project, name):
     return run_in_thread(lambda: project.ontology.features.get(name=name).schema_id)
+
+
+def _consensus_project():
+    from labelhub.labeling.services import queue, work
+    from tests.labeling.helpers import task_of
+
+    project, (row,) = _project(
+        "cons", IMAGE_TREE, "image", _image(), consensus_coverage=100, consensus_labels=2
+    )
+    workspace = project.workspace
+    lena = workspace.memberships.get(user__email="lena-cons@editor.test").user
+    leo = make_member(workspace, Role.LABELER, email="leo-cons@editor.test", name="Leo")
+    make_member(workspace, Role.TEAM_MANAGER, email="max-cons@editor.test", name="Max")
+    for person, left in ((lena, 100), (leo, 140)):
+        queue.queue_next(project=project, actor=person)
+        work.label_submit(
+            task=task_of(project, row),
+            actor=person,
+            annotations=[
+                {"name": "weather", "answer": {"name": "sunny" if left == 100 else "rainy"}},
+                {"name": "Car", "bbox": {"top": 40, "left": left, "height": 60, "width": 120}},
+            ],
+        )
+    return project
+
+
+def test_consensus_review_shows_each_label_as_a_layer(new_page, screenshot):
+    project = run_in_thread(_consensus_project)
+    page = new_page("manager")
+    sign_in(page, "max-cons@editor.test", PASSWORD)
+    page.goto(f"/projects/{project.pk}/review/")
+    expect(page.locator("[data-editor]")).to_have_attribute("data-ready", "true")
+    layers = page.get_by_test_id("layers")
+    expect(layers.locator("label")).to_have_text(
+        ["All labels", "lena-cons@editor.test", "leo-cons@editor.test"]
+    )
+    # all labels together, read-only (a consensus row is not corrected in review)
+    assert sorted(o["bbox"]["left"] for o in _layer_objects(page)) == [100, 140]
+    expect(page.get_by_test_id("objects-count")).to_have_text("2")
+    expect(page.get_by_test_id("tool-car")).to_be_disabled()
+    screenshot(page, "01-consensus-all")
+    # one label at a time, with its own answers
+    layers.get_by_label("leo-cons@editor.test").check()
+    assert [o["bbox"]["left"] for o in _layer_objects(page)] == [140]
+    expect(page.get_by_test_id("review-globals").get_by_label("rainy")).to_be_checked()
+    layers.get_by_label("lena-cons@editor.test").check()
+    assert [o["bbox"]["left"] for o in _layer_objects(page)] == [100]
+    expect(page.get_by_test_id("review-globals").get_by_label("sunny")).to_be_checked()
