@@ -21,6 +21,7 @@ ADMIN_EMAIL = "admin@demo.labelhub.local"
 
 # Routes that answer no HTML page of their own, and why.
 SKIPPED = {
+    "favicon.ico": "redirects to the static icon",
     "healthz": "plain-text probe",
     "readyz": "plain-text probe",
     "api/schema/": "OpenAPI YAML/JSON",
