@@ -3,6 +3,9 @@
 import json
 
 from django import template
+from django.utils.safestring import SafeString
+
+from labelhub.core.markdown import render_markdown
 
 register = template.Library()
 
@@ -13,3 +16,9 @@ def as_json(value) -> str:
     if value is None:
         return ""
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+@register.filter
+def markdown(value) -> SafeString:
+    """Render markdown as sanitised HTML (``labelhub.core.markdown``, the one renderer)."""
+    return render_markdown(value if isinstance(value, str) else "")
