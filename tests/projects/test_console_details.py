@@ -63,3 +63,23 @@ def test_task_page_instructions_render_the_markdown(project):
     html = render_to_string("labeling/_instructions.html", {"project": project})
     assert "<pre" not in html
     assert_rendered_and_clean(html)
+
+
+def test_settings_checkboxes_sit_inside_their_labels(web, project):
+    """A checkbox under a bold label of its own read as detached from it; the label now
+    holds the box, as the ontology and workspace forms do."""
+    html = main(web.get(f"/projects/{project.pk}/settings/").content.decode())
+    for name, label in [
+        ("benchmark_enabled", "Benchmarks"),
+        ("consensus_enabled", "Consensus"),
+        ("allow_skip", "Labelers may skip"),
+        ("enforce_instructions", "Labelers must acknowledge before labeling (and after changes)"),
+    ]:
+        found = re.search(
+            rf'<div class="field check">\s*<label for="id_{name}"><input type="checkbox" '
+            rf'name="{name}"[^>]*> {re.escape(label)}</label>',
+            html,
+        )
+        assert found, name
+    # other fields keep their label above the input
+    assert re.search(r'<label for="id_reservation_count">[^<]*</label>\s*<input', html)
