@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from labelhub.core.context import current_ip
@@ -53,3 +54,52 @@ def audit_record(
         after=after,
         ip_address=ip_address or current_ip.get(),
     )
+
+
+#: longest value the audit log shows of one field (the API has the whole record)
+SHOWN_VALUE_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of an audit entry: ``kind`` is changed, set (new), removed or same."""
+
+    field: str
+    before: str
+    after: str
+    kind: str
+
+
+def _readable(value: Any) -> str:
+    """A stored JSON value as a person reads it: no quotes, brackets or Python reprs."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_readable(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(_readable(v) for v in value) or "none"
+    return str(value)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOWN_VALUE_LENGTH else text[: SHOWN_VALUE_LENGTH - 1] + "…"
+
+
+def audit_changes(before: Any, after: Any) -> list[Change]:
+    """An entry's before/after as field lines, in the order the service wrote them."""
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+    changes = []
+    for key in dict.fromkeys([*before, *after]):
+        name = str(key).replace("_", " ")
+        if key not in before:
+            changes.append(Change(name, "", _cut(_readable(after[key])), "set"))
+        elif key not in after:
+            changes.append(Change(name, _cut(_readable(before[key])), "", "removed"))
+        else:
+            kind = "same" if before[key] == after[key] else "changed"
+            old, new = _cut(_readable(before[key])), _cut(_readable(after[key]))
+            changes.append(Change(name, old, new, kind))
+    return changes
