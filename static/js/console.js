@@ -53,6 +53,33 @@
     }
   }
 
+  // Fields that matter for one choice only carry data-show-when="name=value[ value…]":
+  // their .field shows while the named control of the same form has one of the values and
+  // is itself shown (N needs a sample that needs a dataset source). Hidden fields are still
+  // sent; the server reads only what the choice needs, so the form works without this.
+  function enhanceDependentFields() {
+    document.querySelectorAll("form").forEach(function (form) {
+      var dependants = form.querySelectorAll("[data-show-when]");
+      if (!dependants.length) return;
+      function shown(control) {
+        var holder = control.closest("[data-show-when]") ? control : null;
+        if (!holder) return true;
+        var rule = holder.getAttribute("data-show-when").split("=");
+        var other = form.elements.namedItem(rule[0]);
+        if (!other || !other.tagName) return true;
+        return shown(other) && rule[1].split(" ").indexOf(other.value) !== -1;
+      }
+      function apply() {
+        dependants.forEach(function (control) {
+          var field = control.closest(".field") || control;
+          field.hidden = !shown(control);
+        });
+      }
+      form.addEventListener("change", apply);
+      apply();
+    });
+  }
+
   function enhanceForms() {
     document.querySelectorAll("[data-check-all]").forEach(function (box) {
       box.addEventListener("change", function () {
@@ -165,6 +192,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     enhanceForms();
+    enhanceDependentFields();
     enhancePermissionPickers();
     connectLive();
   });

