@@ -106,6 +106,10 @@ def demo_pages() -> dict[str, list[str]]:
         "api-keys/": ["/api-keys/"],
         "datasets/": ["/datasets/"],
         "datasets/<str:id>/": [f"/datasets/{dataset.pk}/"],
+        "datasets/<str:id>/rows/<str:row_id>/": [
+            f"/datasets/{dataset.pk}/rows/{image_row.pk}/",
+            f"/datasets/{text_row.dataset_id}/rows/{text_row.pk}/",
+        ],
         "metadata/": ["/metadata/"],
         "ontologies/": ["/ontologies/"],
         "ontologies/<str:id>/": [f"/ontologies/{streets.ontology_id}/"],

@@ -8,6 +8,7 @@ from typing import Any
 
 from labelhub.core.context import current_ip
 from labelhub.core.models import AuditLogEntry
+from labelhub.core.readable import readable_value
 
 #: actor kinds other apps define (API keys: access), each turned into (user, label)
 _ACTOR_FORMATTERS: list[tuple[type, Callable[[Any], tuple[Any, str]]]] = []
@@ -70,19 +71,6 @@ class Change:
     kind: str
 
 
-def _readable(value: Any) -> str:
-    """A stored JSON value as a person reads it: no quotes, brackets or Python reprs."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_readable(v)}" for k, v in value.items()) or "none"
-    if isinstance(value, list | tuple):
-        return ", ".join(_readable(v) for v in value) or "none"
-    return str(value)
-
-
 def _cut(text: str) -> str:
     return text if len(text) <= SHOWN_VALUE_LENGTH else text[: SHOWN_VALUE_LENGTH - 1] + "…"
 
@@ -95,11 +83,11 @@ def audit_changes(before: Any, after: Any) -> list[Change]:
     for key in dict.fromkeys([*before, *after]):
         name = str(key).replace("_", " ")
         if key not in before:
-            changes.append(Change(name, "", _cut(_readable(after[key])), "set"))
+            changes.append(Change(name, "", _cut(readable_value(after[key])), "set"))
         elif key not in after:
-            changes.append(Change(name, _cut(_readable(before[key])), "", "removed"))
+            changes.append(Change(name, _cut(readable_value(before[key])), "", "removed"))
         else:
             kind = "same" if before[key] == after[key] else "changed"
-            old, new = _cut(_readable(before[key])), _cut(_readable(after[key]))
+            old, new = _cut(readable_value(before[key])), _cut(readable_value(after[key]))
             changes.append(Change(name, old, new, kind))
     return changes

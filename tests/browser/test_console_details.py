@@ -8,6 +8,8 @@ Screenshots land in ARTIFACTS_DIR.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -91,3 +93,63 @@ def test_settings_checkboxes_sit_beside_their_labels(new_page, screenshot):
     expect(
         page.get_by_label("Labelers must acknowledge before labeling (and after changes)")
     ).to_be_hidden()
+
+
+def test_data_rows_show_thumbnails_and_reach_their_pages(new_page, screenshot):
+    page = new_page("admin")
+    project = open_project(page, "data-rows/")
+    table = page.get_by_test_id("data-rows-table")
+    first = table.locator('tr[data-key="street-cam-001"]')
+    thumb = first.locator("img.thumb")
+    expect(thumb).to_have_attribute("loading", "lazy")
+    thumb.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
+    )
+    assert thumb.bounding_box()["width"] == 64 and thumb.bounding_box()["height"] == 48
+    names = table.locator(".row-name")
+    expect(names.first).to_have_text("street-cam-001")
+    screenshot(page, "05-data-rows-thumbnails")
+
+    first.get_by_role("link", name="street-cam-001").click()
+    expect(page.locator("h2.row-title code")).to_have_text("street-cam-001")
+    details = page.get_by_test_id("row-details")
+    expect(details.get_by_test_id("row-metadata")).to_contain_text("mediaAttributes")
+    expect(details.get_by_test_id("row-metadata")).to_contain_text("width640height480")
+    screenshot(page, "06-data-row-page-metadata")
+
+    # the dataset's page of the same row, and back to the project from it
+    details.get_by_role("link", name="Street cams").click()
+    expect(page.locator("h1 code")).to_have_text("street-cam-001")
+    expect(page.get_by_test_id("row-metadata")).to_contain_text("split")
+    screenshot(page, "07-dataset-row-page")
+    page.get_by_test_id("row-projects").get_by_role("link", name="Street scenes").click()
+    expect(page).to_have_url(re.compile(rf"/projects/{project.pk}/data-rows/[0-9a-f-]+/$"))
+    expect(page.locator("h2.row-title code")).to_have_text("street-cam-001")
+
+
+def test_dataset_rows_open_their_page(new_page, screenshot):
+    page = new_page("admin")
+    sign_in(page, ADMIN_EMAIL)
+    switch_workspace(page, "Vision")
+    page.locator("nav.sidenav").get_by_role("link", name="Datasets").click()
+    page.get_by_role("link", name="Street cams").click()
+    table = page.get_by_test_id("data-rows")
+    first = table.locator("img.thumb").first
+    expect(first).to_have_attribute("width", "64")
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=first.element_handle()
+    )
+    screenshot(page, "08-dataset-thumbnails")
+    table.get_by_role("link", name="street-cam-024").click()
+    expect(page.locator("h1 code")).to_have_text("street-cam-024")
+    expect(page.get_by_test_id("asset").locator("img")).to_be_visible()
+
+
+def test_overview_shows_instructions_as_formatted_text(new_page, screenshot):
+    page = new_page("admin")
+    open_project(page)
+    instructions = page.get_by_test_id("instructions")
+    expect(instructions.locator("h1")).to_have_text("Street scenes")
+    expect(instructions).not_to_contain_text("# Street scenes")
+    screenshot(page, "09-overview-instructions")

@@ -83,3 +83,83 @@ def test_settings_checkboxes_sit_inside_their_labels(web, project):
         assert found, name
     # other fields keep their label above the input
     assert re.search(r'<label for="id_reservation_count">[^<]*</label>\s*<input', html)
+
+
+@pytest.fixture
+def dataset_rows(workspace, admin):
+    from labelhub.labeling.models import Batch, Task
+    from labelhub.projects.models import DataRow, Dataset
+
+    dataset = Dataset.objects.create(workspace=workspace, name="Cams")
+    shown = project_create(workspace=workspace, actor=admin, name="Streets", media_type="image")
+    batch = Batch.objects.create(workspace=workspace, project=shown, name="B1")
+    image = DataRow.objects.create(
+        workspace=workspace,
+        dataset=dataset,
+        row_data="https://cdn.x.test/a.jpg",
+        media_type="image",
+        global_key="cam-1",
+        metadata={"split": "train", "mediaAttributes": {"width": 640, "height": 480}},
+    )
+    keyless = DataRow.objects.create(
+        workspace=workspace, dataset=dataset, row_data="A receipt", media_type="text"
+    )
+    Task.objects.create(workspace=workspace, project=shown, data_row=image, batch=batch)
+    Dataset.objects.filter(pk=dataset.pk).update(row_count=2)  # the services keep it
+    return dataset, image, keyless, shown
+
+
+def test_dataset_rows_link_their_page_with_a_thumbnail(web, dataset_rows):
+    dataset, image, keyless, _ = dataset_rows
+    html = main(web.get(f"/datasets/{dataset.pk}/").content.decode())
+    for row, name in [(image, "cam-1"), (keyless, "…" + str(keyless.pk)[-8:])]:
+        assert (
+            f'<td class="row-cell"><a class="row-link" href="/datasets/{dataset.pk}/rows/{row.pk}/"'
+        ) in html
+        assert f'<span class="row-name">{name}</span>' in html
+    assert '<img class="thumb" src="https://cdn.x.test/a.jpg" alt="" loading="lazy"' in html
+    # an object in the metadata reads as its fields, not as a Python dict
+    assert "{&#x27;" not in html
+    assert ">mediaAttributes: width: 640, height: 480</span>" in html
+
+
+def test_dataset_row_page_shows_the_row_and_the_projects_holding_it(web, workspace, dataset_rows):
+    dataset, image, keyless, shown = dataset_rows
+    html = main(web.get(f"/datasets/{dataset.pk}/rows/{image.pk}/").content.decode())
+    assert '<img class="asset-preview" src="https://cdn.x.test/a.jpg"' in html
+    details = re.search(r'data-testid="row-details">.*?</section>', html, re.S).group(0)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", details)).strip()
+    assert "Global key cam-1" in text
+    assert "Metadata mediaAttributes width 640 height 480 split train" in text
+    projects = re.search(r'data-testid="row-projects">.*?</section>', html, re.S).group(0)
+    assert f'<a href="/projects/{shown.pk}/data-rows/{image.pk}/">Streets</a>' in projects
+
+    html = main(web.get(f"/datasets/{dataset.pk}/rows/{keyless.pk}/").content.decode())
+    assert "Not in a project you can open." in html
+    assert "A receipt" in html
+
+
+def test_dataset_row_page_finds_only_rows_of_that_dataset(web, workspace, dataset_rows):
+    from labelhub.projects.models import Dataset
+
+    dataset, image, _, _ = dataset_rows
+    other = Dataset.objects.create(workspace=workspace, name="Other")
+    for url in (
+        f"/datasets/{other.pk}/rows/{image.pk}/",
+        f"/datasets/{dataset.pk}/rows/not-an-id/",
+        f"/datasets/not-an-id/rows/{image.pk}/",
+    ):
+        assert web.get(url).status_code == 404
+
+
+def test_dataset_row_page_hides_projects_the_viewer_cannot_open(workspace, dataset_rows):
+    from labelhub.workspaces.models import Role
+    from tests.factories import make_member
+
+    dataset, image, _, _ = dataset_rows
+    outsider = make_member(workspace, Role.PROJECT_BASED, email="pb@alpha.test")
+    c = Client()
+    c.force_login(outsider)
+    html = main(c.get(f"/datasets/{dataset.pk}/rows/{image.pk}/").content.decode())
+    assert "Streets" not in html
+    assert "Not in a project you can open." in html

@@ -18,6 +18,7 @@ from labelhub.core.ids import parse_id
 from labelhub.labeling.models import Annotation, Task
 from labelhub.labeling.selectors.annotations import row_annotations
 from labelhub.projects.console import ProjectPage
+from labelhub.projects.metadata import metadata_lines
 from labelhub.projects.models import DataRow, MediaType, Project
 from labelhub.projects.selectors.ontologies import iter_features
 
@@ -409,6 +410,7 @@ class DataRowDetailView(ProjectPage, View):
             "classifications": [_classification_row(a) for a in seen.classifications],
             "colours": colours,
             "row_is_url": _is_url(row.row_data),
+            "metadata": metadata_lines(row.metadata),
         }
         if media == MediaType.IMAGE:
             size = image_size(row)
