@@ -363,6 +363,10 @@ class JobEngine:
             for listener in _END_LISTENERS:
                 listener(notice)
         if event := self.progress_event(job, locked, message):
+            if notice is not None and event.get("message"):
+                # The notification's toast tells that person; the event's message is for
+                # the others watching (one notice each, console.js).
+                event["notified_user"] = str(notice.user_id)
             send_event_on_commit(event, recipients)
 
     def fail(self, *, workspace_id: Any, job_id: Any, message: str) -> ChunkedJob | None:

@@ -108,6 +108,7 @@
     var indicator = document.getElementById("live-indicator");
     if (!indicator || !window.WebSocket) return;
     var delay = 1000;
+    var me = null;
     function open() {
       var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
       var socket = new WebSocket(scheme + window.location.host + indicator.getAttribute("data-ws-url"));
@@ -116,11 +117,16 @@
         var data;
         try { data = JSON.parse(msg.data); } catch (e) { return; }
         if (data.type === "hello") {
+          me = data.user || null;
           indicator.className = "live live-on";
           indicator.textContent = "Live";
           announce("open", data);
         } else if (data.type === "event" && data.event) {
-          if (data.event.message) showMessage(data.event.message, "live");
+          // One notice per event: whoever the notification center told (a toast) gets
+          // no banner of the same news.
+          if (data.event.message && !(me && data.event.notified_user === me)) {
+            showMessage(data.event.message, "live");
+          }
           applyEvent(data.event);
           document.dispatchEvent(new CustomEvent("labelhub:event", { detail: data.event }));
         } else {

@@ -309,6 +309,23 @@ def test_progress_is_pushed_to_the_importer_and_project_viewers(setup, admin, mo
         ("import_job.progress", "finished", 1, groups),
     ]
     assert sent[-1][0]["message"] == "Import nightly finished: 1 valid, 0 invalid, 1 written."
+    # the importer learns it from their notification: their pages show no banner of it
+    assert sent[-1][0]["notified_user"] == str(admin.pk)
+    assert "notified_user" not in sent[0][0]
+
+
+def test_a_new_import_is_announced_to_the_project(setup, admin, monkeypatch):
+    from labelhub.imports import services
+
+    sent = []
+    monkeypatch.setattr(
+        services, "send_event_on_commit", lambda event, groups: sent.append((event, groups))
+    )
+    project, _ = setup
+    job = create(project, admin, lines=[line(uuid="a")])
+    assert [(e["type"], e["job"], e["name"], e["state"], g) for e, g in sent] == [
+        ("import_job.created", str(job.pk), "nightly", "queued", [f"project.{project.pk}"])
+    ]
 
 
 def test_a_relationship_may_name_objects_of_a_later_chunk(setup, admin, settings):
