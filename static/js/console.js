@@ -161,9 +161,15 @@
       function applyScope() {
         var projectOnly = scopeSelect && scopeSelect.value === "project";
         picker.querySelectorAll('.perm[data-scope="workspace"]').forEach(function (row) {
-          var box = row.querySelector("input");
+          var box = row.querySelector('input[type="checkbox"]');
           if (projectOnly) box.checked = false;
-          box.disabled = projectOnly;
+          // a permission still to come stays disabled; the value a role already holds
+          // (its hidden input) is not sent for a project-scoped role
+          if (row.hasAttribute("data-coming")) {
+            row.querySelectorAll('input[type="hidden"]').forEach(function (kept) { kept.disabled = projectOnly; });
+          } else {
+            box.disabled = projectOnly;
+          }
           row.classList.toggle("disabled", projectOnly);
         });
       }

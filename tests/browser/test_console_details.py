@@ -153,3 +153,25 @@ def test_overview_shows_instructions_as_formatted_text(new_page, screenshot):
     expect(instructions.locator("h1")).to_have_text("Street scenes")
     expect(instructions).not_to_contain_text("# Street scenes")
     screenshot(page, "09-overview-instructions")
+
+
+def test_role_editor_offers_only_permissions_that_exist(new_page, screenshot):
+    page = new_page("admin")
+    sign_in(page, ADMIN_EMAIL)
+    switch_workspace(page, "Vision")
+    page.goto("/roles/")
+    form = page.get_by_test_id("role-form")
+    usage = form.locator('input[type="checkbox"][value="view_usage"]')
+    export = form.locator('input[type="checkbox"][value="export_labels"]')
+    expect(usage).to_be_disabled()
+    expect(export).to_be_disabled()
+    expect(form.locator("label", has_text="View usage").locator(".coming")).to_have_text(
+        "coming with usage figures"
+    )
+    expect(form.locator('input[type="checkbox"][value="move_tasks"]')).to_be_enabled()
+    # project scope locks workspace permissions; back to workspace, the coming ones stay off
+    form.get_by_label("Scope").select_option(label="Project")
+    form.get_by_label("Scope").select_option(label="Workspace")
+    expect(usage).to_be_disabled()
+    expect(form.locator('input[type="checkbox"][value="manage_members"]')).to_be_enabled()
+    screenshot(page, "10-role-editor-coming")
