@@ -261,7 +261,17 @@ class JobEngine:
         self.model.objects.filter(pk=job.pk).exclude(state__in=JOB_DONE).update(
             state=JobState.RUNNING, heartbeat_at=now, runs=F("runs") + 1
         )
-        logger.info("job %s (%s) starts at chunk %s", job.pk, self.name, job.next_chunk)
+        if job.runs or job.next_chunk:
+            # Started before (a worker died, a message came twice): worth a line.
+            logger.info(
+                "job %s (%s) resumes at chunk %s (run %s)",
+                job.pk,
+                self.name,
+                job.next_chunk,
+                job.runs + 1,
+            )
+        else:  # a first start: the worker already logs the task it received
+            logger.debug("job %s (%s) starts", job.pk, self.name)
         try:
             ctx = self.begin(job)
         except JobFailed as exc:

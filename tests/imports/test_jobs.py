@@ -346,3 +346,26 @@ def test_a_relationship_may_name_objects_of_a_later_chunk(setup, admin, settings
         ("dog", []),
         ("cat", []),
     ]
+
+
+def test_a_fresh_start_is_not_news_in_the_log_a_resume_is(setup, admin, caplog):
+    """Seeding the demo printed "job … starts at chunk 0" for every import; the worker
+    already logs each task it receives. A job that starts again after a crash is news."""
+    import logging
+
+    from labelhub.imports.models import ImportJob
+
+    project, _ = setup
+    fresh = create(project, admin, lines=[line(uuid="a")])
+    with caplog.at_level(logging.INFO, logger="labelhub.core.jobs"):
+        run(fresh)
+    said = [r.getMessage() for r in caplog.records if r.name == "labelhub.core.jobs"]
+    assert [m for m in said if "chunk" in m] == []
+
+    again = create(project, admin, name="again", lines=[line(uuid="b")])
+    ImportJob.objects.filter(pk=again.pk).update(state="running", runs=1)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="labelhub.core.jobs"):
+        run(again)
+    said = [r.getMessage() for r in caplog.records if r.name == "labelhub.core.jobs"]
+    assert f"job {again.pk} (imports.run_import_job) resumes at chunk 0 (run 2)" in said
