@@ -175,3 +175,23 @@ def test_role_editor_offers_only_permissions_that_exist(new_page, screenshot):
     expect(usage).to_be_disabled()
     expect(form.locator('input[type="checkbox"][value="manage_members"]')).to_be_enabled()
     screenshot(page, "10-role-editor-coming")
+
+
+def test_audit_log_reads_changes_and_the_address(new_page, screenshot):
+    page = new_page("admin")
+    sign_in(page, ADMIN_EMAIL)
+    switch_workspace(page, "Vision")
+    page.goto("/members/")
+    page.get_by_label("Role of labeler2@demo.labelhub.local").select_option(label="Reviewer")
+    page.get_by_label("Role of labeler2@demo.labelhub.local").locator("xpath=..").get_by_role(
+        "button", name="Change"
+    ).click()
+    page.goto("/audit-log/")
+    newest = page.get_by_test_id("audit-table").locator("tbody tr").first
+    expect(newest.locator("td").nth(2)).to_have_text("member.role_changed")
+    expect(newest.locator(".changes li.change-changed").last).to_have_text(
+        "role label Labeler → Reviewer"
+    )
+    expect(newest.locator("td.ip")).to_have_text("127.0.0.1")  # the request's address
+    expect(page.get_by_test_id("audit-table").locator("code.json")).to_have_count(0)
+    screenshot(page, "11-audit-log", full_page=False)
