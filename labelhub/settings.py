@@ -233,7 +233,9 @@ else:
     BROKER_FOLDER = Path(env.str("BROKER_FOLDER", default=str(VAR_DIR / "celery")))
     for _sub in ("queue", "processed", "control"):
         (BROKER_FOLDER / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # The transport ignores the host; naming one keeps kombu from warning "No hostname
+    # was supplied" in every process that connects.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_FOLDER / "queue"),
         "data_folder_out": str(BROKER_FOLDER / "queue"),
@@ -444,7 +446,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's defaults give the "django" logger a console handler of its own; with the
+        # root's, each of its records was printed twice.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # runserver serves through daphne, which announces at INFO the HTTP/2 support it
+        # lacks (Twisted extras LabelHub does not need) and every endpoint it configures.
+        "daphne": {"level": "WARNING"},
+    },
 }
 
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from labelhub.core import health
+from labelhub.core.views import favicon
 
 # The console: one namespace, each app's own URLconf mounted here.
 console = [
@@ -16,6 +17,7 @@ console = [
 ]
 
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include((("labelhub.api_urls"), "api"), namespace="api")),

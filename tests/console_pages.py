@@ -21,6 +21,7 @@ ADMIN_EMAIL = "admin@demo.labelhub.local"
 
 # Routes that answer no HTML page of their own, and why.
 SKIPPED = {
+    "favicon.ico": "redirects to the static icon",
     "healthz": "plain-text probe",
     "readyz": "plain-text probe",
     "api/schema/": "OpenAPI YAML/JSON",
@@ -105,6 +106,10 @@ def demo_pages() -> dict[str, list[str]]:
         "api-keys/": ["/api-keys/"],
         "datasets/": ["/datasets/"],
         "datasets/<str:id>/": [f"/datasets/{dataset.pk}/"],
+        "datasets/<str:id>/rows/<str:row_id>/": [
+            f"/datasets/{dataset.pk}/rows/{image_row.pk}/",
+            f"/datasets/{text_row.dataset_id}/rows/{text_row.pk}/",
+        ],
         "metadata/": ["/metadata/"],
         "ontologies/": ["/ontologies/"],
         "ontologies/<str:id>/": [f"/ontologies/{streets.ontology_id}/"],

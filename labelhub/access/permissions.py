@@ -190,6 +190,20 @@ class Permission(enum.StrEnum):
     )
 
 
+#: permissions whose feature has not landed yet -> what they will come with. They stay in the
+#: catalogue (roles and the API keep them, so nothing breaks when the feature arrives); the
+#: role editor shows them disabled with this note, so no admin is promised what the product
+#: cannot do yet. A feature that lands removes its entry (a test watches for the check).
+COMING: dict[Permission, str] = {
+    Permission.VIEW_USAGE: "usage figures",
+    Permission.VIEW_MONITOR: "the Monitor dashboard",
+    Permission.VIEW_PERFORMANCE: "performance dashboards",
+    Permission.MANAGE_ISSUES: "issues",
+    Permission.COMMENT_ON_ISSUES: "issues",
+    Permission.POST_PROJECT_UPDATES: "project updates",
+    Permission.EXPORT_LABELS: "label exports",
+}
+
 WORKSPACE_PERMISSIONS = frozenset(p for p in Permission if p.scope == Scope.WORKSPACE)
 PROJECT_PERMISSIONS = frozenset(p for p in Permission if p.scope == Scope.PROJECT)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from labelhub.core.context import current_ip
 from labelhub.core.models import AuditLogEntry
+from labelhub.core.readable import readable_value
 
 #: actor kinds other apps define (API keys: access), each turned into (user, label)
 _ACTOR_FORMATTERS: list[tuple[type, Callable[[Any], tuple[Any, str]]]] = []
@@ -53,3 +55,39 @@ def audit_record(
         after=after,
         ip_address=ip_address or current_ip.get(),
     )
+
+
+#: longest value the audit log shows of one field (the API has the whole record)
+SHOWN_VALUE_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of an audit entry: ``kind`` is changed, set (new), removed or same."""
+
+    field: str
+    before: str
+    after: str
+    kind: str
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOWN_VALUE_LENGTH else text[: SHOWN_VALUE_LENGTH - 1] + "…"
+
+
+def audit_changes(before: Any, after: Any) -> list[Change]:
+    """An entry's before/after as field lines, in the order the service wrote them."""
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+    changes = []
+    for key in dict.fromkeys([*before, *after]):
+        name = str(key).replace("_", " ")
+        if key not in before:
+            changes.append(Change(name, "", _cut(readable_value(after[key])), "set"))
+        elif key not in after:
+            changes.append(Change(name, _cut(readable_value(before[key])), "", "removed"))
+        else:
+            kind = "same" if before[key] == after[key] else "changed"
+            old, new = _cut(readable_value(before[key])), _cut(readable_value(after[key]))
+            changes.append(Change(name, old, new, kind))
+    return changes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -12,6 +13,8 @@ from labelhub.core.parsers import loads
 from labelhub.core.slots import with_slot
 
 CLOSE_UNAUTHENTICATED = 4401
+#: delivery ids a socket remembers (an event's copies through several groups arrive together)
+RECENT_DELIVERIES = 256
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -34,6 +37,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined: set[str] = set()
         #: what apps' message handlers keep for this socket (the task page's timers)
         self.state: dict[str, Any] = {}
+        self.deliveries: deque[str] = deque(maxlen=RECENT_DELIVERIES)
         await self.accept()
         await self._join(live.user_group(user.pk))
         await self.send_json({"type": "hello", "user": str(user.pk)})
@@ -86,6 +90,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return None
 
     async def live_event(self, message: dict[str, Any]) -> None:
+        delivery = message.get("delivery")
+        if delivery is not None:
+            # The same event sent to several groups this socket joined: pass it on once.
+            if delivery in self.deliveries:
+                return
+            self.deliveries.append(delivery)
         await self.send_json({"type": "event", "event": message["event"]})
 
     async def _join(self, group: str) -> None:

@@ -261,7 +261,17 @@ class JobEngine:
         self.model.objects.filter(pk=job.pk).exclude(state__in=JOB_DONE).update(
             state=JobState.RUNNING, heartbeat_at=now, runs=F("runs") + 1
         )
-        logger.info("job %s (%s) starts at chunk %s", job.pk, self.name, job.next_chunk)
+        if job.runs or job.next_chunk:
+            # Started before (a worker died, a message came twice): worth a line.
+            logger.info(
+                "job %s (%s) resumes at chunk %s (run %s)",
+                job.pk,
+                self.name,
+                job.next_chunk,
+                job.runs + 1,
+            )
+        else:  # a first start: the worker already logs the task it received
+            logger.debug("job %s (%s) starts", job.pk, self.name)
         try:
             ctx = self.begin(job)
         except JobFailed as exc:
@@ -363,6 +373,10 @@ class JobEngine:
             for listener in _END_LISTENERS:
                 listener(notice)
         if event := self.progress_event(job, locked, message):
+            if notice is not None and event.get("message"):
+                # The notification's toast tells that person; the event's message is for
+                # the others watching (one notice each, console.js).
+                event["notified_user"] = str(notice.user_id)
             send_event_on_commit(event, recipients)
 
     def fail(self, *, workspace_id: Any, job_id: Any, message: str) -> ChunkedJob | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,13 +33,19 @@ def project_group(project_id: Any) -> str:
 
 
 def send_event_now(event: dict[str, Any], recipients: Iterable[str]) -> None:
-    """Push an event to groups immediately; delivery is at-most-once."""
+    """Push an event to groups immediately; delivery is at-most-once.
+
+    A socket in several of the groups (the importer's own and the project's) would get it
+    once per group: every group's copy carries the same delivery id, and the socket passes
+    an id on once (``LiveConsumer.live_event``).
+    """
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {"type": "live.event", "event": event, "delivery": uuid.uuid4().hex}
     for group in recipients:
         try:
-            async_to_sync(layer.group_send)(group, {"type": "live.event", "event": event})
+            async_to_sync(layer.group_send)(group, message)
         except Exception:  # noqa: BLE001 - a lost live event must never fail the write
             logger.warning(
                 "live event %s to %s not delivered", event.get("type"), group, exc_info=True

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from labelhub.core.errors import ApplicationError, error_body
 
@@ -18,6 +19,13 @@ def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpRe
 def error_page(request: HttpRequest, status: int, message: str) -> HttpResponse:
     """The console's error page (403, 404, ...) with a message for the user."""
     return render(request, "error.html", {"status": status, "message": message}, status=status)
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """``/favicon.ico``, which browsers and tools fetch without reading the page: the icon."""
+    # Temporary: the static name carries a content hash in production, and browsers keep
+    # a permanent redirect for good.
+    return HttpResponseRedirect(static("favicon.svg"))
 
 
 def bad_request(request, exception=None):

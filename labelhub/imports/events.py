@@ -28,3 +28,8 @@ def import_job_event(job: ImportJob, *, message: str | None = None) -> dict[str,
     if message:
         event["message"] = message
     return event
+
+
+def import_job_created(job: ImportJob) -> dict[str, Any]:
+    """The live ``import_job.created`` event (project viewers: the list gains the job)."""
+    return {**import_job_event(job), "type": "import_job.created"}

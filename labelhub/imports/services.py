@@ -16,8 +16,10 @@ from labelhub.access.services import require
 from labelhub.core.audit import audit_record
 from labelhub.core.bulk import insert_rows
 from labelhub.core.errors import Conflict, ValidationFailed
+from labelhub.core.live import project_group, send_event_on_commit
 from labelhub.core.parsers import too_deep
 from labelhub.core.validation import clean_text
+from labelhub.imports.events import import_job_created
 from labelhub.imports.jobs import ENGINE, line_status
 from labelhub.imports.models import ImportJob, ImportPayloadChunk, ImportReportChunk
 from labelhub.labeling.validation import parse_line
@@ -258,6 +260,8 @@ def import_job_create(
             },
         )
         ENGINE.enqueue_on_commit(job)
+        # Open imports lists of the project show the job at once (whoever started it, where).
+        send_event_on_commit(import_job_created(job), [project_group(project.pk)])
     return job
 
 

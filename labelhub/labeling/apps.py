@@ -22,6 +22,7 @@ class LabelingConfig(AppConfig):
         project_hooks.register_labeled_finder(hooks.labeled_project_ids)
         project_hooks.register_sizer(hooks.task_count)
         project_hooks.register_purger(hooks.purge_tasks)
+        project_hooks.register_row_project_finder(hooks.row_project_ids)
         # Someone who may no longer label (review, rework) loses their reservations at once.
         register_permissions_listener(reservations_recheck)
         register_message_handler("timer.beat", live.timer_beat)

@@ -22,6 +22,12 @@ def labeled_project_ids(project_ids: Iterable[Any]) -> set[Any]:
     return set(found.distinct())
 
 
+def row_project_ids(data_row_id: Any) -> set[Any]:
+    """Projects holding a task of the data row."""
+    found = Task.objects.filter(data_row_id=data_row_id).values_list("project_id", flat=True)
+    return set(found.distinct())
+
+
 def task_count(project_id: Any) -> int:
     """Tasks of a project (what deleting it costs)."""
     return Task.objects.filter(project_id=project_id).count()

@@ -15,6 +15,7 @@ from typing import Any
 _labeled_finders: list[Callable[[Iterable[Any]], set[Any]]] = []
 _purgers: list[Callable[[Any], int]] = []
 _sizers: list[Callable[[Any], int]] = []
+_row_project_finders: list[Callable[[Any], set[Any]]] = []
 
 
 def register_labeled_finder(finder: Callable[[Iterable[Any]], set[Any]]) -> None:
@@ -33,6 +34,20 @@ def register_sizer(sizer: Callable[[Any], int]) -> None:
     """Add a function counting a project's rows of data (what deleting it would cost)."""
     if sizer not in _sizers:
         _sizers.append(sizer)
+
+
+def register_row_project_finder(finder: Callable[[Any], set[Any]]) -> None:
+    """Add a function answering which projects hold a data row (by the row's id)."""
+    if finder not in _row_project_finders:
+        _row_project_finders.append(finder)
+
+
+def projects_holding_row(data_row_id: Any) -> set[Any]:
+    """Ids of the projects a data row was sent to (as a task)."""
+    found: set[Any] = set()
+    for finder in _row_project_finders:
+        found |= finder(data_row_id)
+    return found
 
 
 def project_size(project_id: Any) -> int:

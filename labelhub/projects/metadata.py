@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from labelhub.core.readable import readable_value
 from labelhub.projects.models import MetadataField
 
 Kind = MetadataField.Kind
@@ -90,3 +91,29 @@ def clean_metadata_value(spec: FieldSpec, value: Any, *, from_text: bool = False
     if len(value) > MAX_METADATA_STRING:
         return None, f"At most {MAX_METADATA_STRING} characters."
     return value, None
+
+
+@dataclass(frozen=True)
+class MetadataLine:
+    """One name of a row's metadata with its value, or with lines of its own (an object
+    such as ``mediaAttributes``)."""
+
+    name: str
+    value: str = ""
+    lines: tuple[MetadataLine, ...] = ()
+
+
+def metadata_lines(metadata: Any, *, by_name: bool = True) -> list[MetadataLine]:
+    """A row's metadata as name/value lines, by name; objects nest (in their own order:
+    width before height), lists are joined."""
+    if not isinstance(metadata, dict):
+        return []
+    out = []
+    for name in sorted(metadata, key=str) if by_name else metadata:
+        value = metadata[name]
+        if isinstance(value, dict) and value:
+            nested = tuple(metadata_lines(value, by_name=False))
+            out.append(MetadataLine(str(name), lines=nested))
+        else:
+            out.append(MetadataLine(str(name), readable_value(value)))
+    return out

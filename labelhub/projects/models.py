@@ -114,6 +114,36 @@ class DataRow(OpaqueIdModel):
     def __str__(self) -> str:
         return self.global_key or str(self.pk)
 
+    @property
+    def name(self) -> str:
+        """How people tell the row apart: its global key, else its external id, else the end
+        of its id (ids are time-ordered: rows made together share their first characters)."""
+        return self.global_key or self.external_id or f"…{str(self.pk)[-SHORT_ID_LENGTH:]}"
+
+    @property
+    def thumbnail_url(self) -> str:
+        """The image to show small in tables ("" when the row is no image the page may load)."""
+        if self.media_type != MediaType.IMAGE or not image_loadable(self.row_data):
+            return ""
+        return self.row_data
+
+
+#: characters of a row's id its short name keeps (the random end of a UUIDv7)
+SHORT_ID_LENGTH = 8
+
+
+def image_loadable(url: str) -> bool:
+    """Whether the page's Content-Security-Policy (img-src: this site and
+    ``CSP_ASSET_SOURCES``) lets an image load from ``url``; a refused one would only break."""
+    if url.startswith("/") and not url.startswith("//"):
+        return True
+    for source in settings.CSP_ASSET_SOURCES:
+        if source.endswith(":") and url.startswith(source + "//"):  # a scheme, e.g. https:
+            return True
+        if "://" in source and (url == source or url.startswith(source.rstrip("/") + "/")):
+            return True
+    return False
+
 
 class DataRowJob(ChunkedJob):
     """A background bulk creation of data rows: counts and per-row errors (states,

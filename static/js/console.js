@@ -53,6 +53,33 @@
     }
   }
 
+  // Fields that matter for one choice only carry data-show-when="name=value[ value…]":
+  // their .field shows while the named control of the same form has one of the values and
+  // is itself shown (N needs a sample that needs a dataset source). Hidden fields are still
+  // sent; the server reads only what the choice needs, so the form works without this.
+  function enhanceDependentFields() {
+    document.querySelectorAll("form").forEach(function (form) {
+      var dependants = form.querySelectorAll("[data-show-when]");
+      if (!dependants.length) return;
+      function shown(control) {
+        var holder = control.closest("[data-show-when]") ? control : null;
+        if (!holder) return true;
+        var rule = holder.getAttribute("data-show-when").split("=");
+        var other = form.elements.namedItem(rule[0]);
+        if (!other || !other.tagName) return true;
+        return shown(other) && rule[1].split(" ").indexOf(other.value) !== -1;
+      }
+      function apply() {
+        dependants.forEach(function (control) {
+          var field = control.closest(".field") || control;
+          field.hidden = !shown(control);
+        });
+      }
+      form.addEventListener("change", apply);
+      apply();
+    });
+  }
+
   function enhanceForms() {
     document.querySelectorAll("[data-check-all]").forEach(function (box) {
       box.addEventListener("change", function () {
@@ -81,6 +108,7 @@
     var indicator = document.getElementById("live-indicator");
     if (!indicator || !window.WebSocket) return;
     var delay = 1000;
+    var me = null;
     function open() {
       var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
       var socket = new WebSocket(scheme + window.location.host + indicator.getAttribute("data-ws-url"));
@@ -89,11 +117,16 @@
         var data;
         try { data = JSON.parse(msg.data); } catch (e) { return; }
         if (data.type === "hello") {
+          me = data.user || null;
           indicator.className = "live live-on";
           indicator.textContent = "Live";
           announce("open", data);
         } else if (data.type === "event" && data.event) {
-          if (data.event.message) showMessage(data.event.message, "live");
+          // One notice per event: whoever the notification center told (a toast) gets
+          // no banner of the same news.
+          if (data.event.message && !(me && data.event.notified_user === me)) {
+            showMessage(data.event.message, "live");
+          }
           applyEvent(data.event);
           document.dispatchEvent(new CustomEvent("labelhub:event", { detail: data.event }));
         } else {
@@ -128,9 +161,15 @@
       function applyScope() {
         var projectOnly = scopeSelect && scopeSelect.value === "project";
         picker.querySelectorAll('.perm[data-scope="workspace"]').forEach(function (row) {
-          var box = row.querySelector("input");
+          var box = row.querySelector('input[type="checkbox"]');
           if (projectOnly) box.checked = false;
-          box.disabled = projectOnly;
+          // a permission still to come stays disabled; the value a role already holds
+          // (its hidden input) is not sent for a project-scoped role
+          if (row.hasAttribute("data-coming")) {
+            row.querySelectorAll('input[type="hidden"]').forEach(function (kept) { kept.disabled = projectOnly; });
+          } else {
+            box.disabled = projectOnly;
+          }
           row.classList.toggle("disabled", projectOnly);
         });
       }
@@ -165,6 +204,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     enhanceForms();
+    enhanceDependentFields();
     enhancePermissionPickers();
     connectLive();
   });

@@ -56,9 +56,48 @@
     // events, and drop a job's API snapshot if an event about it came after the request.
     var clock = 0;
     var eventAt = {};
+    var latest = {};
+
+    // The list gains the jobs it does not show yet (started in another tab, by a script
+    // or by someone else): the page is read again and its new rows go on top. Only the
+    // first page shows the newest jobs, so later pages are left alone.
+    var listBody = jobUrl ? null : root.querySelector("tbody");
+    var firstPage = !/[?&]page=(?!1(&|$))/.test(window.location.search);
+    var pending = null;
+    function holderOf(id) {
+      return listBody.querySelector('tr[data-import-job="' + (window.CSS && CSS.escape ? CSS.escape(id) : id) + '"]');
+    }
+    function addNewRows() {
+      if (!listBody || !firstPage || !window.fetch || !window.DOMParser) return;
+      window.clearTimeout(pending);
+      pending = window.setTimeout(function () {
+        var sent = clock;
+        fetch(window.location.pathname + window.location.search, { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.text() : null; })
+          .then(function (html) {
+            if (!html) return;
+            var doc = new DOMParser().parseFromString(html, "text/html");
+            var fresh = doc.querySelectorAll("[data-import-live] tbody tr[data-import-job]");
+            var anchor = listBody.firstElementChild;
+            Array.prototype.forEach.call(fresh, function (row) {
+              var id = row.getAttribute("data-import-job");
+              if (holderOf(id)) return;
+              var added = document.importNode(row, true);
+              listBody.insertBefore(added, anchor);
+              // an event that came while the page was read is newer than its row
+              if ((eventAt[id] || 0) > sent && latest[id]) applyJob(added, latest[id]);
+            });
+            Array.prototype.forEach.call(listBody.querySelectorAll("tr:not([data-import-job])"), function (row) {
+              if (listBody.querySelector("tr[data-import-job]")) row.remove();
+            });
+          })
+          .catch(function () {});
+      }, 150);
+    }
 
     function handle(job) {
       if (!job || job.project !== project) return;
+      if (listBody && !holderOf(job.job)) addNewRows();
       applyJob(root, job);
       // The job page shows the error table once the import ends: reload once, then.
       if (jobUrl && !reloading && initialState && !isFinal(initialState) &&
@@ -70,8 +109,9 @@
 
     document.addEventListener("labelhub:event", function (e) {
       var ev = e.detail;
-      if (ev && ev.type === "import_job.progress") {
+      if (ev && (ev.type === "import_job.progress" || ev.type === "import_job.created")) {
         eventAt[ev.job] = ++clock;
+        latest[ev.job] = ev;
         handle(ev);
       }
     });

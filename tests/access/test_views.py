@@ -17,7 +17,7 @@ from django.test import Client
 
 from labelhub.access import services
 from labelhub.access.models import ApiKey, CustomRole, Group, GroupEvent
-from labelhub.access.permissions import Permission
+from labelhub.access.permissions import COMING, Permission
 from labelhub.access.roles import SYSTEM_ROLE_PERMISSIONS
 from labelhub.access.services.api_keys import api_key_authenticate, api_key_create
 from labelhub.access.services.members import membership_change_role
@@ -225,7 +225,11 @@ class TestRolesPage:
         assert [tr.all("td")[0].text for tr in system_rows] == SYSTEM_ROLE_NAMES
         for tr, role in zip(system_rows, Role.system_values(), strict=True):
             badges = tr.all("td")[1].texts("span", cls="badge")
-            assert badges == [p.label for p in Permission if p in SYSTEM_ROLE_PERMISSIONS[role]]
+            assert badges == [
+                p.label + (" (coming)" if p in COMING else "")
+                for p in Permission
+                if p in SYSTEM_ROLE_PERMISSIONS[role]
+            ]
         assert len(system_rows[0].all("td")[1].all("span", cls="badge")) == len(Permission)
 
         custom = doc.one("table", data_testid="custom-roles")

@@ -157,3 +157,63 @@ def test_admin_imports_labels_and_reads_the_errors(new_page, screenshot, setting
     expect(summary(page).get_by_test_id("job-progress")).to_have_attribute("value", "6")
     expect(error_cells(page, 4)).to_have_text(["DataRowNotFound", "InvalidJson", "FeatureNotFound"])
     screenshot(page, "07-live-finished")
+
+
+def notices(page: Page):
+    """Every notice a live event put on the page: banners and notification toasts."""
+    return page.locator('#messages .message[data-live], [data-testid="notification-toast"]')
+
+
+def test_an_import_started_elsewhere_appears_live_and_ends_with_one_notice(new_page, screenshot):
+    """One finished import showed three identical notices (the event reached the socket
+    once through the importer's group and once through the project's, and the importer's
+    notification popped a toast), and an import started elsewhere stayed out of the table
+    until a reload."""
+    project = Project.objects.get(name="Street scenes")
+    importer = new_page("admin")
+    sign_in(importer, ADMIN_EMAIL)
+    viewer = new_page("manager")
+    sign_in(viewer, "manager@demo.labelhub.local")
+    for page in (importer, viewer):
+        page.goto(f"/projects/{project.pk}/imports/")
+        expect_live(page)
+        expect(page.get_by_test_id("import-jobs")).to_have_attribute("data-live-subscribed", "1")
+        expect(page.get_by_test_id("import-jobs-table").locator("tbody tr")).to_have_count(3)
+        page.evaluate("window.__notReloaded = true")
+
+    # the admin starts an import from another client (a script, through the service)
+    admin = User.objects.get(email=ADMIN_EMAIL)
+    with mock.patch.object(tasks.run_import_job_task, "delay"):  # run it by hand below
+        job = run_in_thread(
+            services.import_job_create,
+            project=project,
+            actor=admin,
+            name="From a script",
+            kind="prelabels",
+            payload=lines(),
+        )
+    for page in (importer, viewer):
+        row = page.locator('tr[data-job-name="From a script"]')
+        expect(row).to_be_visible()
+        expect(row.locator('[data-job-field="state"]')).to_have_text("Queued")
+        expect(
+            page.get_by_test_id("import-jobs-table").locator("tbody tr").first
+        ).to_have_attribute("data-job-name", "From a script")
+    screenshot(importer, "08-started-elsewhere")
+
+    run_in_thread(services.import_job_run, workspace_id=project.workspace_id, job_id=job.pk)
+    for page in (importer, viewer):
+        row = page.locator('tr[data-job-name="From a script"]')
+        expect(row.locator('[data-job-field="state"]')).to_have_text("Finished with errors")
+    # the importer's notification is their one notice; the other viewer gets one banner
+    expect(importer.get_by_test_id("notification-toast")).to_have_count(1)
+    expect(viewer.locator("#messages .message[data-live]")).to_have_count(1)
+    importer.wait_for_timeout(1500)  # anything else the events would add has arrived by now
+    expect(notices(importer)).to_have_count(1)
+    expect(notices(viewer)).to_have_text(
+        ["Import From a script finished: 3 valid, 3 invalid, 3 written."]
+    )
+    for page in (importer, viewer):
+        assert page.evaluate("window.__notReloaded") is True
+    screenshot(importer, "09-one-notice-importer")
+    screenshot(viewer, "10-one-notice-viewer")

@@ -186,3 +186,20 @@ async def test_project_group_follows_project_permissions(workspace, admin):
     await communicator.send_json_to({"type": "subscribe", "group": project_group(other.pk)})
     assert (await communicator.receive_json_from())["code"] == "not_found"
     await communicator.disconnect()
+
+
+async def test_an_event_sent_to_two_groups_of_one_socket_arrives_once(workspace, labeler):
+    """The importer's socket is in their own group and the project's: the import's end went
+    to both and showed twice."""
+    communicator, _, _ = await _connect(labeler)
+    await communicator.receive_json_from()
+    await communicator.send_json_to({"type": "subscribe", "group": workspace_group(workspace.pk)})
+    await communicator.receive_json_from()
+    event = {"type": "import_job.progress", "message": "Import finished."}
+    await sync_to_async(_send_now)(event, [user_group(labeler.pk), workspace_group(workspace.pk)])
+    assert await communicator.receive_json_from() == {"type": "event", "event": event}
+    assert await communicator.receive_nothing(timeout=0.3)
+    # a second event with the same content is news of its own
+    await sync_to_async(_send_now)(event, [user_group(labeler.pk)])
+    assert await communicator.receive_json_from() == {"type": "event", "event": event}
+    await communicator.disconnect()

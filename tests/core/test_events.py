@@ -76,6 +76,7 @@ def calls(db):
         ),
         "access.membership_removed": lambda: access_events.membership_removed(workspace=ws),
         "imports.import_job_event": lambda: import_events.import_job_event(job, message="½ done"),
+        "imports.import_job_created": lambda: import_events.import_job_created(job),
         "labeling.task_changed": lambda: labeling_events.task_changed(
             task, from_step=task.step_id, reason="skip limit « 5 »"
         ),

@@ -194,6 +194,14 @@ def test_seed_demo_imports_then_a_second_run_changes_nothing():
     assert snapshot() == before
 
 
+def test_seed_demo_history_carries_the_address_it_was_made_from():
+    """The audit log's IP column of the demo was empty: seeding runs without a request."""
+    seed()
+    entries = AuditLogEntry.objects.all()
+    assert entries.count() > 40
+    assert set(entries.values_list("ip_address", flat=True)) == {"127.0.0.1"}
+
+
 def test_seed_demo_adds_missing_imports_to_older_demo_data():
     """Data seeded before the imports (the tenant exists, no jobs) gets them on the next run."""
     seed()

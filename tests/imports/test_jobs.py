@@ -309,6 +309,23 @@ def test_progress_is_pushed_to_the_importer_and_project_viewers(setup, admin, mo
         ("import_job.progress", "finished", 1, groups),
     ]
     assert sent[-1][0]["message"] == "Import nightly finished: 1 valid, 0 invalid, 1 written."
+    # the importer learns it from their notification: their pages show no banner of it
+    assert sent[-1][0]["notified_user"] == str(admin.pk)
+    assert "notified_user" not in sent[0][0]
+
+
+def test_a_new_import_is_announced_to_the_project(setup, admin, monkeypatch):
+    from labelhub.imports import services
+
+    sent = []
+    monkeypatch.setattr(
+        services, "send_event_on_commit", lambda event, groups: sent.append((event, groups))
+    )
+    project, _ = setup
+    job = create(project, admin, lines=[line(uuid="a")])
+    assert [(e["type"], e["job"], e["name"], e["state"], g) for e, g in sent] == [
+        ("import_job.created", str(job.pk), "nightly", "queued", [f"project.{project.pk}"])
+    ]
 
 
 def test_a_relationship_may_name_objects_of_a_later_chunk(setup, admin, settings):
@@ -329,3 +346,26 @@ def test_a_relationship_may_name_objects_of_a_later_chunk(setup, admin, settings
         ("dog", []),
         ("cat", []),
     ]
+
+
+def test_a_fresh_start_is_not_news_in_the_log_a_resume_is(setup, admin, caplog):
+    """Seeding the demo printed "job … starts at chunk 0" for every import; the worker
+    already logs each task it receives. A job that starts again after a crash is news."""
+    import logging
+
+    from labelhub.imports.models import ImportJob
+
+    project, _ = setup
+    fresh = create(project, admin, lines=[line(uuid="a")])
+    with caplog.at_level(logging.INFO, logger="labelhub.core.jobs"):
+        run(fresh)
+    said = [r.getMessage() for r in caplog.records if r.name == "labelhub.core.jobs"]
+    assert [m for m in said if "chunk" in m] == []
+
+    again = create(project, admin, name="again", lines=[line(uuid="b")])
+    ImportJob.objects.filter(pk=again.pk).update(state="running", runs=1)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="labelhub.core.jobs"):
+        run(again)
+    said = [r.getMessage() for r in caplog.records if r.name == "labelhub.core.jobs"]
+    assert f"job {again.pk} (imports.run_import_job) resumes at chunk 0 (run 2)" in said

@@ -408,5 +408,6 @@ def test_data_rows_tab_links_each_row(admin, image):
     project, rows = image
     html = client_for(admin).get(f"/projects/{project.pk}/data-rows/").content.decode()
     for key in ("cam-1", "cam-2"):
-        assert f'<a href="{url(project, rows[key])}" title="Open data row {key}">' in html
+        link = f'<a class="row-link" href="{url(project, rows[key])}" title="Open data row {key} ('
+        assert link in html
     assert url(project, rows["loose"]) not in html

@@ -120,7 +120,12 @@ def test_csv_upload_shows_counts_and_row_errors(web, dataset, camera):
     first = doc.one("tr", data_row_id=str(DataRow.objects.get(global_key="cam-1").pk))
     assert first.texts("td")[1:3] == ["e1", "Image"]
     assert first.texts("span", cls="badge") == ["camera: north", "split: train"]
-    assert first.one("a").attrs["href"] == "https://cdn.example.com/1.jpg"
+    # the row's name opens its page; the row data links the asset
+    assert (
+        first.all("a")[0].attrs["href"]
+        == f"/datasets/{dataset.pk}/rows/{first.attrs['data-row-id']}/"
+    )
+    assert first.all("a")[1].attrs["href"] == "https://cdn.example.com/1.jpg"
 
 
 def test_upload_again_updates_by_global_key(web, dataset, camera):

@@ -298,8 +298,8 @@ class TestEditor:
             '("Street scenes"): tools[1] "Road" (polygon).'
         ]
         assert doc.one("p", data_testid="usage").text == (
-            "Used by Street scenes — projects have labels, so features can be added but not "
-            "removed."
+            "Used by Street scenes. Street scenes has labels, which point at the features: "
+            "features can be added and renamed, but not removed or given another type."
         )
         assert FeatureSchema.objects.filter(schema_id="ckroad").exists()
 
@@ -398,3 +398,44 @@ class TestJsonView:
         assert doc.one("form", data_testid="json-form").texts("p", cls="field-error") == [
             "Not valid JSON: line 1, column 12: Expecting value."
         ]
+
+
+def remove_buttons(html: str) -> dict[str, bool]:
+    """Each feature's Remove button: name -> enabled."""
+    import re
+
+    return {
+        m.group(1): "disabled" not in m.group(0)
+        for m in re.finditer(
+            r'<button type="submit" class="danger small" aria-label="Remove '
+            r'([^"]+)"[^>]*>',
+            html,
+        )
+    }
+
+
+class TestRemoveOnlyWhereAllowed:
+    """The editor offers Remove only where the server would do it."""
+
+    def test_the_only_answer_of_a_question_cannot_be_removed(self, console, ontology):
+        html = console.get(editor(ontology)).content.decode()
+        assert remove_buttons(html) == {
+            "Car": True,
+            "Occluded": True,
+            "yes": True,
+            "no": True,
+            "Road": True,
+            "Weather": True,
+            "rain": False,
+        }
+        assert 'title="A question needs at least one answer; add another first."' in html
+
+    def test_nothing_can_be_removed_while_projects_have_labels(self, console, workspace, ontology):
+        project_using(workspace, ontology, labeled=True)
+        html = console.get(editor(ontology)).content.decode()
+        assert set(remove_buttons(html).values()) == {False}
+        doc = dom(console.get(editor(ontology)))
+        assert doc.one("p", data_testid="usage").text == (
+            "Used by Street scenes. Street scenes has labels, which point at the features: "
+            "features can be added and renamed, but not removed or given another type."
+        )

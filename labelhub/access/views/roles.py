@@ -18,7 +18,7 @@ from labelhub.access.forms import (
 )
 from labelhub.access.history import history_csv
 from labelhub.access.models import ApiKey
-from labelhub.access.permissions import Permission, Scope
+from labelhub.access.permissions import COMING, Permission, Scope
 from labelhub.access.roles import SYSTEM_ROLE_PERMISSIONS
 from labelhub.access.selectors import granted_project_codenames, role_ref_of
 from labelhub.access.services import api_keys as key_services
@@ -45,6 +45,7 @@ def _catalogue():
             "label": p.label,
             "scope": p.scope.value,
             "description": p.description,
+            "coming": COMING.get(p, ""),
         }
         for p in Permission
     ]
@@ -59,7 +60,11 @@ class RolesView(ConsoleView, View):
         system = [
             {
                 "name": r.label,
-                "permissions": [p for p in Permission if p in SYSTEM_ROLE_PERMISSIONS[r]],
+                "permissions": [
+                    {"label": p.label, "coming": COMING.get(p, "")}
+                    for p in Permission
+                    if p in SYSTEM_ROLE_PERMISSIONS[r]
+                ],
             }
             for r in Role
             if r != Role.CUSTOM

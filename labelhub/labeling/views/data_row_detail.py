@@ -23,6 +23,7 @@ from labelhub.labeling.selectors.input_events import (
     text_features,
 )
 from labelhub.projects.console import ProjectPage
+from labelhub.projects.metadata import metadata_lines
 from labelhub.projects.models import DataRow, MediaType, Project
 from labelhub.projects.selectors.ontologies import iter_features
 
@@ -425,6 +426,7 @@ class DataRowDetailView(ProjectPage, View):
             "colours": colours,
             "row_is_url": _is_url(row.row_data),
             "input_events": _input_events(self.project, row),
+            "metadata": metadata_lines(row.metadata),
         }
         if media == MediaType.IMAGE:
             size = image_size(row)

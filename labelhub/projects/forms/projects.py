@@ -63,14 +63,27 @@ class ProjectSettingsForm(forms.Form):
 
 
 class InstructionsForm(forms.Form):
+    # data-show-when (console.js): only the field of the chosen kind shows.
     kind = forms.ChoiceField(
         choices=Project.InstructionsKind.choices, required=False, label="Instructions"
     )
     text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}), required=False, label="Markdown"
+        widget=forms.Textarea(attrs={"rows": 6, "data-show-when": "kind=markdown"}),
+        required=False,
+        label="Markdown",
     )
-    file = forms.FileField(required=False, label="PDF or HTML file")
-    url = forms.CharField(required=False, label="Video link")
+    file = forms.FileField(
+        required=False,
+        label="PDF or HTML file",
+        widget=forms.ClearableFileInput(attrs={"data-show-when": "kind=file"}),
+    )
+    url = forms.CharField(
+        required=False,
+        label="Video link",
+        widget=forms.TextInput(attrs={"data-show-when": "kind=video"}),
+    )
     enforce_instructions = forms.BooleanField(
-        required=False, label="Labelers must acknowledge before labeling (and after changes)"
+        required=False,
+        label="Labelers must acknowledge before labeling (and after changes)",
+        widget=forms.CheckboxInput(attrs={"data-show-when": "kind=markdown file video"}),
     )

@@ -68,6 +68,13 @@ def ontology_has_labels(*, ontology: Ontology) -> bool:
     return bool(labeled_project_ids(projects.values_list("pk", flat=True)))
 
 
+def ontology_labeled_projects(*, ontology: Ontology) -> list[Project]:
+    """Projects using the ontology that have labeled data rows, by name (they fix its features)."""
+    projects = list(ontology_projects(ontology=ontology))
+    labeled = labeled_project_ids([p.pk for p in projects])
+    return [p for p in projects if p.pk in labeled]
+
+
 def iter_features(tree: dict[str, Any]):
     """Yield every tool, classification and option dict of a normalised tree (tree order)."""
 

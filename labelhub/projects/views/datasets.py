@@ -21,6 +21,7 @@ from labelhub.access.authz import can
 from labelhub.access.console import ConsoleView
 from labelhub.access.permissions import Permission
 from labelhub.core.errors import ApplicationError, NotFound
+from labelhub.core.readable import readable_value
 from labelhub.core.views import apply_error_to_form
 from labelhub.projects.forms.datasets import (
     DataRowFilterForm,
@@ -30,8 +31,11 @@ from labelhub.projects.forms.datasets import (
     MetadataFieldForm,
     UploadForm,
 )
-from labelhub.projects.models import DataRowJob
+from labelhub.projects.hooks import projects_holding_row
+from labelhub.projects.metadata import MetadataLine, metadata_lines
+from labelhub.projects.models import DataRowJob, MediaType
 from labelhub.projects.selectors import datasets as selectors
+from labelhub.projects.selectors.projects import projects_visible_to
 from labelhub.projects.serializers.datasets import rows_from_upload
 from labelhub.projects.services import datasets as services
 
@@ -151,7 +155,11 @@ class DatasetDetailView(ConsoleView, View):
                     {
                         "row": r,
                         "is_url": r.row_data.startswith(("http://", "https://")),
-                        "metadata": sorted(r.metadata.items()),
+                        # one badge a field, objects (mediaAttributes) read as "k: v, …"
+                        "metadata": [
+                            MetadataLine(name, readable_value(value))
+                            for name, value in sorted(r.metadata.items())
+                        ],
                     }
                     for r in page
                 ],
@@ -266,6 +274,43 @@ class DatasetDetailView(ConsoleView, View):
         return self._render(request, dataset, upload_result=result)
 
 
+class DataRowView(ConsoleView, View):
+    """One data row of a dataset: the asset, its keys and metadata, and the projects (that
+    the viewer may open) it was sent to, each linking to the row's page there."""
+
+    required_permissions = {"GET": Permission.VIEW_WORKSPACE}
+
+    def get(self, request, id, row_id):
+        try:
+            dataset = selectors.access_dataset(workspace=self.workspace, id=id)
+            row = selectors.access_data_row(workspace=self.workspace, id=row_id)
+        except NotFound:
+            return _not_found(request, "Data row")
+        if row.dataset_id != dataset.pk:
+            return _not_found(request, "Data row")
+        holding = projects_holding_row(row.pk)
+        projects = (
+            projects_visible_to(actor=request.user, workspace=self.workspace)
+            .filter(pk__in=holding)
+            .order_by("name", "id")
+            if holding
+            else []
+        )
+        return render(
+            request,
+            "projects/datasets/row.html",
+            {
+                "dataset": dataset,
+                "row": row,
+                "is_url": row.row_data.startswith(("http://", "https://")),
+                "is_image": row.media_type == MediaType.IMAGE,
+                "is_text": row.media_type == MediaType.TEXT,
+                "metadata": metadata_lines(row.metadata),
+                "projects": projects,
+            },
+        )
+
+
 class MetadataFieldsView(ConsoleView, View):
     """The workspace's metadata schema: reserved and custom fields; add and delete."""
 
@@ -316,5 +361,6 @@ class MetadataFieldsView(ConsoleView, View):
 urlpatterns = [
     path("datasets/", DatasetsView.as_view(), name="datasets"),
     path("datasets/<str:id>/", DatasetDetailView.as_view(), name="dataset"),
+    path("datasets/<str:id>/rows/<str:row_id>/", DataRowView.as_view(), name="dataset-row"),
     path("metadata/", MetadataFieldsView.as_view(), name="metadata-fields"),
 ]

@@ -31,7 +31,7 @@ from labelhub.projects.forms.ontologies import (
 )
 from labelhub.projects.selectors.ontologies import (
     access_ontology,
-    ontology_has_labels,
+    ontology_labeled_projects,
     ontology_list,
     ontology_projects,
     ontology_version,
@@ -107,7 +107,8 @@ def _rows(tree: dict) -> tuple[list[dict], list[dict]]:
                 "schema_id": c["featureSchemaId"],
             }
         )
-        for option in c.get("options") or []:
+        options = c.get("options") or []
+        for option in options:
             out.append(
                 {
                     "depth": depth + 1,
@@ -117,6 +118,8 @@ def _rows(tree: dict) -> tuple[list[dict], list[dict]]:
                     "type": "option",
                     "type_label": "Answer",
                     "schema_id": option["featureSchemaId"],
+                    # the ontology rules refuse a radio or checklist question without answers
+                    "only_answer": len(options) == 1,
                 }
             )
             for nested in option.get("options") or []:
@@ -245,6 +248,7 @@ class OntologyDetailView(_OntologyPage):
         tools, classifications = _rows(tree)
         parents, questions = _places(tree)
         used = {t.get("color") for t in tree.get("tools") or []}
+        labeled = ontology_labeled_projects(ontology=ontology)
         colour = next((c for c in PALETTE if c not in used), PALETTE[0])
         context = {
             "ontology": ontology,
@@ -252,7 +256,8 @@ class OntologyDetailView(_OntologyPage):
             "tools": tools,
             "classifications": classifications,
             "projects": list(ontology_projects(ontology=ontology)),
-            "has_labels": ontology_has_labels(ontology=ontology),
+            "labeled_projects": labeled,
+            "has_labels": bool(labeled),
             "can_edit": self.can_edit(request),
             "details_form": forms.get("details_form")
             or OntologyForm(

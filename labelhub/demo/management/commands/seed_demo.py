@@ -19,6 +19,7 @@ from labelhub.access.services.invitations import invitation_create
 from labelhub.access.services.members import membership_add, membership_change_role
 from labelhub.accounts.models import User
 from labelhub.accounts.services import user_create
+from labelhub.core.context import current_ip
 from labelhub.demo.loop import seed_labeling_loop
 from labelhub.imports.models import ImportJob
 from labelhub.imports.services import import_job_create, import_job_run
@@ -35,6 +36,8 @@ from labelhub.workspaces.models import Membership, Role, Tenant, Workspace
 from labelhub.workspaces.services import tenant_create, workspace_create
 
 DEMO_PASSWORD = "labelhub-demo-2026"
+#: the address the demo's audit entries carry (seeding runs on this machine)
+DEMO_ADDRESS = "127.0.0.1"
 PEOPLE = [
     ("admin@demo.labelhub.local", "Ada Admin", Role.ADMIN),
     ("manager@demo.labelhub.local", "Max Manager", Role.TEAM_MANAGER),
@@ -151,6 +154,15 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **opts):
+        # The demo's history is written as if its people had worked on this machine; without
+        # a request its audit entries would carry no address at all.
+        token = current_ip.set(DEMO_ADDRESS)
+        try:
+            self._handle()
+        finally:
+            current_ip.reset(token)
+
+    def _handle(self) -> None:
         if Tenant.objects.filter(name="Demo Labs").exists():
             self.stdout.write("Demo data already present.")
         else:
