@@ -33,11 +33,20 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
+#: a writer's "# Title" sits inside a page that has its h1 and a card's h2: it becomes h3
+HEADING_OFFSET = 2
+
+
 def render_markdown(text: str | None) -> SafeString:
-    """Markdown as sanitised HTML, safe to put in a page as it is."""
+    """Markdown as sanitised HTML, safe to put in a page as it is; headings start at h3."""
     if not text:
         return mark_safe("")  # noqa: S308 -- empty
-    html = _PARSER.render(text)
+    env: dict = {}
+    tokens = _PARSER.parse(text, env)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + HEADING_OFFSET)}"
+    html = _PARSER.renderer.render(tokens, _PARSER.options, env)
     clean = nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

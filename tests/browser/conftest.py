@@ -180,6 +180,7 @@ def asgi_server(django_db_setup) -> Iterator[AsgiTestServer]:
 
     from labelhub.asgi import application
 
+    _count_sockets()
     server = AsgiTestServer(ASGIStaticFilesHandler(application))
     server.start()
     yield server
@@ -267,22 +268,49 @@ def new_page(browser, live_url, request, csp_violations) -> Iterator[Callable]:
     for context in contexts:
         context.close()
     if contexts:
-        _wait_for_timers_paused()
+        _wait_for_sockets_closed()
 
 
-def _wait_for_timers_paused(timeout: float = 5.0) -> None:
-    """Closing a task page closes its socket, and the server then pauses the page's timer
-    in its own thread. Wait for that write: the database flush after the test would
-    otherwise race it (SQLite answers "table is locked" and the next test finds tables
-    half emptied)."""
-    from labelhub.labeling.models import WorkSession
+#: sockets the live server has accepted and not yet finished closing (close handlers
+#: included); counted in memory: the server runs in this process
+_OPEN_SOCKETS = [0]
 
-    def counting() -> bool:
-        return WorkSession.objects.filter(counting_since__isnull=False).exists()
 
+def _count_sockets() -> None:
+    """Count the live server's sockets from accept to the end of their close handlers."""
+    from labelhub.core.consumers import LiveConsumer
+
+    if getattr(LiveConsumer, "_counted_by_tests", False):
+        return
+    connect, disconnect = LiveConsumer.connect, LiveConsumer.disconnect
+
+    async def counted_connect(self):
+        await connect(self)
+        if hasattr(self, "user"):  # accepted (an anonymous socket is closed at once)
+            self._counted = True
+            _OPEN_SOCKETS[0] += 1
+
+    async def counted_disconnect(self, code):
+        try:
+            await disconnect(self, code)
+        finally:
+            if getattr(self, "_counted", False):
+                self._counted = False
+                _OPEN_SOCKETS[0] -= 1
+
+    LiveConsumer.connect, LiveConsumer.disconnect = counted_connect, counted_disconnect
+    LiveConsumer._counted_by_tests = True
+
+
+def _wait_for_sockets_closed(timeout: float = 10.0) -> None:
+    """Closing a page closes its socket, and the server then runs the close handlers in
+    its own thread (a task page's timer is paused: a write). Wait for them: the database
+    flush after the test would otherwise race that write (SQLite's shared cache answers
+    "table is locked" and the next test finds tables half emptied). Counted in memory, so
+    the wait itself takes no table lock."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and run_in_thread(counting):
-        time.sleep(0.1)
+    while _OPEN_SOCKETS[0] > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture

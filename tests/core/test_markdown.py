@@ -13,7 +13,8 @@ from labelhub.core.markdown import render_markdown
 def test_markdown_becomes_html():
     html = render_markdown("# Boxes\n\nDraw **tight** boxes, see [the guide](https://x.test/g).")
     assert isinstance(html, SafeString)
-    assert "<h1>Boxes</h1>" in html
+    # the page has its h1 and the card its h2: a writer's headings start at h3
+    assert "<h3>Boxes</h3>" in html
     assert "<strong>tight</strong>" in html
     assert 'href="https://x.test/g"' in html
     assert 'rel="noopener noreferrer"' in html
@@ -60,3 +61,8 @@ def test_template_filter_uses_the_renderer():
     )
     assert "<strong>bold</strong>" in out
     assert "<script" not in out
+
+
+def test_headings_start_at_h3_and_stop_at_h6():
+    html = render_markdown("# One\n\n## Two\n\n##### Five\n\n###### Six")
+    assert html == "<h3>One</h3>\n<h4>Two</h4>\n<h6>Five</h6>\n<h6>Six</h6>\n"
