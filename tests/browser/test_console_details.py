@@ -150,7 +150,7 @@ def test_overview_shows_instructions_as_formatted_text(new_page, screenshot):
     page = new_page("admin")
     open_project(page)
     instructions = page.get_by_test_id("instructions")
-    expect(instructions.locator("h1")).to_have_text("Street scenes")
+    expect(instructions.locator("h3")).to_have_text("Street scenes")
     expect(instructions).not_to_contain_text("# Street scenes")
     screenshot(page, "09-overview-instructions")
 
