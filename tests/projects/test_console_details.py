@@ -44,7 +44,7 @@ def main(html: str) -> str:
 
 
 def assert_rendered_and_clean(html: str) -> None:
-    assert "<h2>Boxes</h2>" in html
+    assert "<h4>Boxes</h4>" in html  # "## Boxes" under the page's h1 and the card's h2
     assert "<strong>tight</strong>" in html
     assert "**tight**" not in html
     assert "<script>alert(1)" not in html and "alert(1)</script>" not in html
