@@ -102,8 +102,10 @@ class Cluster:
                 "1",
                 "--without-gossip",
                 "--without-mingle",
+                # DEBUG: a job's first start ("job <id> … starts") is logged at that level,
+                # and the test reads which worker ran the job from it
                 "--loglevel",
-                "INFO",
+                "DEBUG",
             ],
         )
         self._wait(lambda: "ready" in self.log(name))
