@@ -22,34 +22,6 @@ def seconds_spent(*, project: Project) -> float:
     return float(total or 0.0)
 
 
-def form_questions(project: Project) -> list[dict[str, Any]]:
-    """The ontology's global classifications the task page asks, in order, with their
-    options (feature schema ids: what the submission names)."""
-    tree = project.ontology.normalized if project.ontology_id else {}
-    questions = []
-    for feature in (tree or {}).get("classifications") or []:
-        if feature.get("type") not in FORM_KINDS:
-            continue
-        if feature.get("scope") not in (None, "", "global"):
-            continue
-        questions.append(
-            {
-                "schema_id": feature.get("featureSchemaId") or "",
-                "name": feature.get("name") or feature.get("instructions") or "",
-                "type": feature["type"],
-                "required": bool(feature.get("required")),
-                "options": [
-                    {
-                        "schema_id": option.get("featureSchemaId") or "",
-                        "label": option.get("label") or option.get("value") or "",
-                    }
-                    for option in feature.get("options") or []
-                ],
-            }
-        )
-    return questions
-
-
 def _classification(feature: dict[str, Any]) -> dict[str, Any]:
     return {
         "featureSchemaId": feature.get("featureSchemaId") or "",

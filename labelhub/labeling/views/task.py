@@ -31,7 +31,7 @@ from labelhub.core.errors import Conflict, NotFound, PermissionDenied
 from labelhub.core.ids import parse_id
 from labelhub.core.views import error_page
 from labelhub.labeling.models import Label, Reservation, Task
-from labelhub.labeling.selectors.console import editor_ontology, form_questions, rejection_of
+from labelhub.labeling.selectors.console import editor_ontology, rejection_of
 from labelhub.labeling.selectors.queue import waiting_for
 from labelhub.labeling.selectors.work import task_view
 from labelhub.labeling.services import queue
@@ -115,10 +115,6 @@ def _answers_of(label: dict[str, Any] | None) -> list[dict[str, Any]]:
     return list(label["annotations"]) if label else []
 
 
-def _is_form_answer(line: dict[str, Any], questions: dict[str, dict[str, Any]]) -> bool:
-    return str(line.get("schemaId")) in questions
-
-
 def _display(line: dict[str, Any]) -> str:
     """A stored answer as text (review): the chosen options, or the free text."""
     if "answer" in line and isinstance(line["answer"], str):
@@ -157,8 +153,9 @@ class TaskPageView(ModePage, View):
         view = task_view(task, user)
         reservation = view["reservation"]
         held = reservation is not None and reservation["mode"] == self.mode
-        questions = form_questions(project)
-        by_id = {q["schema_id"]: q for q in questions}
+        ontology = editor_ontology(project)
+        # the review panel lists a label's answers to the global questions as text
+        global_ids = {c["featureSchemaId"] for c in ontology["classifications"]}
         context: dict[str, Any] = {
             "mode": self.mode,
             "mode_name": MODE_NAMES[self.mode],
@@ -194,7 +191,7 @@ class TaskPageView(ModePage, View):
                 "answers": [
                     {"name": line.get("name"), "text": _display(line)}
                     for line in label["annotations"]
-                    if _is_form_answer(line, by_id)
+                    if str(line.get("schemaId")) in global_ids
                 ],
             }
             for label in labels
@@ -222,7 +219,7 @@ class TaskPageView(ModePage, View):
                     "api": api,
                     "next_url": work_url(project.pk, self.mode),
                     "overview_url": reverse("console:project", kwargs={"project_id": project.pk}),
-                    "ontology": editor_ontology(project),
+                    "ontology": ontology,
                     # the text is the asset of a text row: the editor marks entities in it
                     "text": row.row_data
                     if row.media_type == MediaType.TEXT and not row_is_url
