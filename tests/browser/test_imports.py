@@ -53,6 +53,21 @@ def lines() -> bytes:
     return "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows).encode()
 
 
+def queued_import(project, name: str):
+    """The admin's pre-label import, created (as a script would) but left queued: the test
+    runs it by hand."""
+    admin = User.objects.get(email=ADMIN_EMAIL)
+    with mock.patch.object(tasks.run_import_job_task, "delay"):
+        return run_in_thread(
+            services.import_job_create,
+            project=project,
+            actor=admin,
+            name=name,
+            kind="prelabels",
+            payload=lines(),
+        )
+
+
 def summary(page: Page):
     return page.get_by_test_id("import-job")
 
@@ -124,16 +139,7 @@ def test_admin_imports_labels_and_reads_the_errors(new_page, screenshot, setting
     screenshot(page, "05-job-list")
 
     # --- live: a queued import moves without reload, then reloads once when it ends -----------
-    admin = User.objects.get(email=ADMIN_EMAIL)
-    with mock.patch.object(tasks.run_import_job_task, "delay"):  # run it by hand below
-        job = run_in_thread(
-            services.import_job_create,
-            project=project,
-            actor=admin,
-            name="Model v2",
-            kind="prelabels",
-            payload=lines(),
-        )
+    job = queued_import(project, "Model v2")
     page.goto(f"/projects/{project.pk}/imports/{job.pk}/")
     expect_live(page)
     expect(summary(page)).to_have_attribute("data-live-subscribed", "1")
@@ -182,16 +188,7 @@ def test_an_import_started_elsewhere_appears_live_and_ends_with_one_notice(new_p
         page.evaluate("window.__notReloaded = true")
 
     # the admin starts an import from another client (a script, through the service)
-    admin = User.objects.get(email=ADMIN_EMAIL)
-    with mock.patch.object(tasks.run_import_job_task, "delay"):  # run it by hand below
-        job = run_in_thread(
-            services.import_job_create,
-            project=project,
-            actor=admin,
-            name="From a script",
-            kind="prelabels",
-            payload=lines(),
-        )
+    job = queued_import(project, "From a script")
     for page in (importer, viewer):
         row = page.locator('tr[data-job-name="From a script"]')
         expect(row).to_be_visible()
